@@ -156,8 +156,10 @@ class Raft {
   Result<LogIndex> propose_conf_change(const ConfChange& change);
   // Requests a linearizable read point (dissertation §6.4). The ReadState
   // with this context appears in a later Ready once safe. NotLeader if there
-  // is no known leader; Unavailable while a new leader has not committed an
-  // entry of its term yet (retry).
+  // is no known leader. A new leader queues reads until it has committed an
+  // entry of its term. Reads pending when leadership is lost are dropped
+  // (the caller times out and retries), as are follower requests the leader
+  // never answers.
   Status read_index(std::string context);
   // Leader: catches `target` up then sends TimeoutNow (§3.10). New proposals
   // are refused (Unavailable) until the transfer ends or times out after an
