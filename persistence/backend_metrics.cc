@@ -29,22 +29,22 @@ BackendMetrics::BackendMetrics(std::string_view backend)
           "synod_persistence_bytes_written_total", "Bytes written by the storage backend",
           backend_label(backend))) {}
 
-void BackendMetrics::observe_append(std::chrono::nanoseconds elapsed, std::uint64_t bytes) {
+void BackendMetrics::observe_append(std::chrono::nanoseconds elapsed, std::uint64_t bytes) const {
   append_seconds_.observe(seconds(elapsed));
   add_bytes_written(bytes);
 }
 
-void BackendMetrics::observe_sync(std::chrono::nanoseconds elapsed) {
+void BackendMetrics::observe_sync(std::chrono::nanoseconds elapsed) const {
   sync_seconds_.observe(seconds(elapsed));
 }
 
-void BackendMetrics::add_bytes_written(std::uint64_t bytes) {
+void BackendMetrics::add_bytes_written(std::uint64_t bytes) const {
   bytes_written_.inc(static_cast<double>(bytes));
 }
 
-void BackendMetrics::count_error(std::string_view op) { error_counter(backend_, op).inc(); }
+void BackendMetrics::count_error(std::string_view op) const { error_counter(backend_, op).inc(); }
 
-Status BackendMetrics::track(std::string_view op, Status status) {
+Status BackendMetrics::track(std::string_view op, Status status) const {
   if (!status.is_ok()) count_error(op);
   return status;
 }

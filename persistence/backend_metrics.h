@@ -25,12 +25,12 @@ class BackendMetrics {
  public:
   explicit BackendMetrics(std::string_view backend);
 
-  void observe_append(std::chrono::nanoseconds elapsed, std::uint64_t bytes);
-  void observe_sync(std::chrono::nanoseconds elapsed);
-  void add_bytes_written(std::uint64_t bytes);
-  void count_error(std::string_view op);
+  void observe_append(std::chrono::nanoseconds elapsed, std::uint64_t bytes) const;
+  void observe_sync(std::chrono::nanoseconds elapsed) const;
+  void add_bytes_written(std::uint64_t bytes) const;
+  void count_error(std::string_view op) const;
   // Counts an error for op if status is not OK, and passes status through.
-  Status track(std::string_view op, Status status);
+  Status track(std::string_view op, Status status) const;
 
   [[nodiscard]] const metrics::Histogram& append_seconds() const { return append_seconds_; }
   [[nodiscard]] const metrics::Histogram& sync_seconds() const { return sync_seconds_; }
