@@ -153,6 +153,9 @@ void RaftCore::maybe_step_down_after_removal() {
   // itself, then steps down.
   if (role_ == Role::kLeader && !config_.is_voter(cfg_.id) &&
       log_.committed() >= last_config_index()) {
+    // Tell the remaining members that the change committed before going
+    // quiet, so they need not wait for the next leader to learn it.
+    broadcast_heartbeat();
     become_follower(term_, kNoNode);
   }
 }
