@@ -166,11 +166,16 @@ Status StateStore::replace_tables(LogIndex applied_index, const RecordFeed& feed
   return Status::ok();
 }
 
-Status StateStore::restore(ByteView data) {
+Status StateStore::restore(ByteView data, std::optional<LogIndex> expected_index) {
   LogIndex snapshot_index;
   // read_snapshot checks the checksum before it visits any record.
   Status status = replace_tables(LogIndex(0), [&](const SnapshotVisitor& add) {
-    return read_snapshot(data, &snapshot_index, add);
+    SYNOD_RETURN_IF_ERROR(read_snapshot(data, &snapshot_index, add));
+    if (expected_index && *expected_index != snapshot_index) {
+      return corruption("snapshot covers index " + snapshot_index.to_string() + ", expected " +
+                        expected_index->to_string());
+    }
+    return Status::ok();
   });
   if (!status.is_ok()) return status.with_context("restoring state snapshot");
   applied_index_ = snapshot_index;

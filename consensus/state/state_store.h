@@ -15,6 +15,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -74,7 +75,8 @@ class StateStore {
   // Replaces the whole state with a snapshot's. Damaged bytes: Corruption,
   // state unchanged. On success every key of the old and the new state is
   // marked changed (so watchers wake and records_for rewrites them).
-  Status restore(ByteView data);
+  // `expected_index`, if given, must equal the snapshot's applied index.
+  Status restore(ByteView data, std::optional<LogIndex> expected_index = std::nullopt);
   // The empty initial state at `applied_index` (e.g. a bootstrap snapshot).
   void reset(LogIndex applied_index);
 
