@@ -67,10 +67,17 @@ int main(int argc, char** argv) {
     events += result.events;
     unknown += result.unknown;
     if (seeds == 1 || (!quiet && !result.ok)) {
-      std::printf("seed %llu: %s, %d nodes, %llu events, %llu ops, trace hash %016llx\n",
-                  static_cast<unsigned long long>(seed), result.ok ? "ok" : "FAILED",
-                  result.nodes, static_cast<unsigned long long>(result.events),
-                  static_cast<unsigned long long>(result.operations),
+      std::printf(
+          "seed %llu: %s, %d nodes, %llu events, %llu ops (%llu completed, %llu unknown), "
+          "%llu committed entries, %llu leader terms, %llu faults, trace hash %016llx\n",
+          static_cast<unsigned long long>(seed), result.ok ? "ok" : "FAILED", result.nodes,
+          static_cast<unsigned long long>(result.events),
+          static_cast<unsigned long long>(result.operations),
+          static_cast<unsigned long long>(result.completed),
+          static_cast<unsigned long long>(result.unknown),
+          static_cast<unsigned long long>(result.committed),
+          static_cast<unsigned long long>(result.leaders),
+          static_cast<unsigned long long>(result.nemesis_actions),
                   static_cast<unsigned long long>(result.trace_hash));
     }
     if (!result.ok) {

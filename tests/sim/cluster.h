@@ -104,6 +104,9 @@ class Cluster {
   [[nodiscard]] bool connected(NodeId from, NodeId to) const;
   [[nodiscard]] std::uint64_t messages_sent() const { return messages_sent_; }
   [[nodiscard]] std::uint64_t message_bytes() const { return message_bytes_; }
+  [[nodiscard]] std::uint64_t messages_of(MessageType type) const {
+    return messages_by_type_[static_cast<std::size_t>(type)];
+  }
 
   // --- clients ---
   // Proposes on `id` (which must be up); drains its Ready afterwards.
@@ -137,6 +140,8 @@ class Cluster {
   void fail(std::string what);
   [[nodiscard]] std::uint64_t trace_hash() const { return trace_hash_; }
   [[nodiscard]] std::uint64_t events() const { return events_; }
+  // How many terms had a leader.
+  [[nodiscard]] std::uint64_t leader_terms() const { return leader_of_term_.size(); }
   // The last events, for a failure report.
   [[nodiscard]] std::string recent_trace() const;
   // Appends a line to the trace (and its hash).
@@ -179,6 +184,7 @@ class Cluster {
   std::set<std::pair<NodeId, NodeId>> blocked_;
   std::uint64_t messages_sent_ = 0;
   std::uint64_t message_bytes_ = 0;
+  std::uint64_t messages_by_type_[32] = {};
 
   // Invariant state.
   std::map<std::uint64_t, NodeId> leader_of_term_;                   // election safety

@@ -224,6 +224,9 @@ RunResult run_random(const RunOptions& options) {
     result.events = cluster.events();
     result.operations = recorder.size();
     result.unknown = clients.stats().unknown;
+    result.completed = clients.stats().ok;
+    result.committed = cluster.committed().size();
+    result.leaders = cluster.leader_terms();
     result.nemesis_actions = nemesis.actions();
     if (!result.ok) {
       result.failure = failure + "\nreplay: " + replay_command(options) + "\n";

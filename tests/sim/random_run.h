@@ -28,6 +28,9 @@ struct RunResult {
   std::uint64_t events = 0;
   std::uint64_t operations = 0;
   std::uint64_t unknown = 0;
+  std::uint64_t completed = 0;   // operations with a known outcome
+  std::uint64_t committed = 0;   // log entries committed
+  std::uint64_t leaders = 0;     // distinct (term, leader) pairs
   std::uint64_t nemesis_actions = 0;
   int nodes = 0;
 };
