@@ -18,7 +18,8 @@ namespace {
 void usage() {
   std::fprintf(stderr,
                "usage: sim_soak [--seeds N] [--seed S] [--nodes 3|5|7] [--duration-ms D]"
-               " [--quiet]\n");
+               " [--quiet] [--details N]\n"
+               "  --details N: print the failure report of the first N failing seeds (5)\n");
 }
 
 }  // namespace
@@ -27,6 +28,7 @@ int main(int argc, char** argv) {
   using namespace synod::consensus::sim;
   std::uint64_t seeds = 0, first = 1, duration_ms = 2000;
   int nodes = 0;
+  std::uint64_t details = 5;
   bool quiet = false, seed_given = false;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -46,6 +48,8 @@ int main(int argc, char** argv) {
       nodes = static_cast<int>(value());
     } else if (arg == "--duration-ms") {
       duration_ms = value();
+    } else if (arg == "--details") {
+      details = value();
     } else if (arg == "--quiet") {
       quiet = true;
     } else {
@@ -82,7 +86,11 @@ int main(int argc, char** argv) {
     }
     if (!result.ok) {
       ++failures;
-      std::printf("%s\n", result.failure.c_str());
+      if (failures <= details) {
+        std::printf("%s\n", result.failure.c_str());
+      } else if (!quiet) {
+        std::printf("  %s\n", result.failure.substr(0, result.failure.find('\n')).c_str());
+      }
       std::fflush(stdout);
     }
   }

@@ -355,15 +355,6 @@ void Cluster::drain(Node& n) {
     Ready rd = n.raft->take_ready();
     for (const Message& m : rd.messages) send(m);  // step 1: no persistence needed
     mirror_ready(n, rd);
-    for (const Message& m : rd.messages_after_persist) {
-      if (m.type != MessageType::kVoteResponse || m.reject) continue;
-      auto [it, fresh] = votes_.emplace(std::pair{m.from.value(), m.term.value()}, m.to);
-      if (!fresh && it->second != m.to) {
-        fail("double vote: node " + m.from.to_string() + " granted its term-" +
-             m.term.to_string() + " vote to " + it->second.to_string() + " and to " +
-             m.to.to_string());
-      }
-    }
     const bool needs_disk = rd.hard_state || rd.snapshot || !rd.entries.empty();
     if (!needs_disk && n.unsynced.empty()) {
       finish_ready(n, rd);
@@ -411,7 +402,18 @@ void Cluster::write_to_disk(Node& n, const Ready& rd) {
 }
 
 void Cluster::finish_ready(Node& n, Ready& rd) {
-  for (const Message& m : rd.messages_after_persist) send(m);  // step 3
+  for (const Message& m : rd.messages_after_persist) {  // step 3
+    // A vote grant that leaves the node is a durable promise: one per term.
+    if (m.type == MessageType::kVoteResponse && !m.reject) {
+      auto [it, fresh] = votes_.emplace(std::pair{m.from.value(), m.term.value()}, m.to);
+      if (!fresh && it->second != m.to) {
+        fail("double vote: node " + m.from.to_string() + " granted its term-" +
+             m.term.to_string() + " vote to " + it->second.to_string() + " and to " +
+             m.to.to_string());
+      }
+    }
+    send(m);
+  }
   apply_committed(n, rd);                                       // step 4
   for (ReadState& rs : rd.read_states) n.reads.push_back(std::move(rs));
   serve_reads(n);
