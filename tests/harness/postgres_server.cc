@@ -79,8 +79,8 @@ Status PostgresServer::as_postgres(std::vector<std::string> argv, const std::str
 }
 
 Status PostgresServer::pg_ctl_start() {
-  std::string options = "-p " + std::to_string(port_) + " -k " + dir_ +
-                        " -c listen_addresses=127.0.0.1 -c fsync=on";
+  std::string options =
+      "-p " + std::to_string(port_) + " -k " + dir_ + " -c listen_addresses=127.0.0.1 -c fsync=on";
   Status s = as_postgres({bindir_ + "/pg_ctl", "-D", dir_ + "/data", "-l", dir_ + "/server.log",
                           "-o", options, "-w", "-t", "60", "start"},
                          dir_ + "/pg_ctl.log");

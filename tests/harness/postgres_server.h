@@ -55,7 +55,7 @@ class PostgresServer {
   Status as_postgres(std::vector<std::string> argv, const std::string& log);
 
   std::string bindir_;
-  std::string dir_;       // temp dir: data/ under it, sockets in it
+  std::string dir_;  // temp dir: data/ under it, sockets in it
   std::string database_;
   int port_ = 0;
   int owner_pid_ = 0;

@@ -222,8 +222,8 @@ int reap_orphaned_servers() {
     if (r.kind == "redis" && r.server_pid > 0 && identity_alive(r.server_identity)) {
       ::kill(r.server_pid, SIGKILL);
     } else if (r.kind == "postgres" && file_exists(r.data_dir + "/data/postmaster.pid")) {
-      std::vector<std::string> argv = {r.stop_command, "stop", "-D", r.data_dir + "/data",
-                                       "-m", "immediate", "-w"};
+      std::vector<std::string> argv = {r.stop_command, "stop",      "-D", r.data_dir + "/data",
+                                       "-m",           "immediate", "-w"};
       if (::geteuid() == 0) argv.insert(argv.begin(), {"runuser", "-u", "postgres", "--"});
       (void)run_command(argv, "/dev/null");
     }

@@ -81,12 +81,12 @@ Result<Server*> shared_server(StartFn start) {
 // reap_orphaned_servers() — called at every server start and by the
 // `synod_test_servers_reap` cleanup fixture — stops it and removes its dir.
 struct ServerRecord {
-  std::string kind;            // "postgres" or "redis"
-  std::string owner_identity;  // process_identity() of the test process
-  std::string data_dir;        // the temp dir the server lives in
-  pid_t server_pid = 0;        // redis: the child pid; postgres: 0 (pg_ctl knows)
-  std::string server_identity; // process_identity(server_pid) for redis
-  std::string stop_command;    // postgres: the pg_ctl binary
+  std::string kind;             // "postgres" or "redis"
+  std::string owner_identity;   // process_identity() of the test process
+  std::string data_dir;         // the temp dir the server lives in
+  pid_t server_pid = 0;         // redis: the child pid; postgres: 0 (pg_ctl knows)
+  std::string server_identity;  // process_identity(server_pid) for redis
+  std::string stop_command;     // postgres: the pg_ctl binary
 };
 
 // Writes/updates the record for `record.data_dir`.

@@ -78,15 +78,28 @@ Result<std::unique_ptr<RedisServer>> RedisServer::start(std::vector<std::string>
 Status RedisServer::launch() {
   // The binary is extra_args_[0]; our fixed options come before the caller's
   // extras so that an extra such as "--appendfsync everysec" wins.
-  std::vector<std::string> argv = {extra_args_[0], "--port", std::to_string(port_), "--bind",
-                                   "127.0.0.1", "--dir", dir_, "--appendonly", "yes",
-                                   "--appendfsync", "always", "--save", "", "--daemonize", "no",
-                                   "--protected-mode", "no"};
+  std::vector<std::string> argv = {extra_args_[0],
+                                   "--port",
+                                   std::to_string(port_),
+                                   "--bind",
+                                   "127.0.0.1",
+                                   "--dir",
+                                   dir_,
+                                   "--appendonly",
+                                   "yes",
+                                   "--appendfsync",
+                                   "always",
+                                   "--save",
+                                   "",
+                                   "--daemonize",
+                                   "no",
+                                   "--protected-mode",
+                                   "no"};
   argv.insert(argv.end(), extra_args_.begin() + 1, extra_args_.end());
   std::string log = dir_ + "/server.log";
   SYNOD_ASSIGN_OR_RETURN(pid_, spawn_child(argv, log));
-  write_server_record({"redis", process_identity(::getpid()), dir_, pid_, process_identity(pid_),
-                       ""});
+  write_server_record(
+      {"redis", process_identity(::getpid()), dir_, pid_, process_identity(pid_), ""});
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (std::chrono::steady_clock::now() < deadline) {
     if (ping(port_)) return Status::ok();

@@ -25,8 +25,9 @@ TEST(PostgresServerTest, StartsRestartsOnSamePortAndKeepsData) {
   ASSERT_TRUE(pg.restart().is_ok());
   EXPECT_EQ(pg.port(), port);
   // The row committed before the outage is still there.
-  EXPECT_TRUE(pg.exec_sql("DO $$ BEGIN IF (SELECT x FROM t) <> 42 THEN RAISE 'lost'; END IF; END $$;")
-                  .is_ok());
+  EXPECT_TRUE(
+      pg.exec_sql("DO $$ BEGIN IF (SELECT x FROM t) <> 42 THEN RAISE 'lost'; END IF; END $$;")
+          .is_ok());
 
   ASSERT_TRUE(pg.crash().is_ok());
   ASSERT_TRUE(pg.restart().is_ok());
@@ -43,8 +44,7 @@ TEST(PostgresServerTest, MissingBinariesFailWithPackageName) {
   auto started = PostgresServer::start();
   ::unsetenv("SYNOD_PG_BINDIR");
   ASSERT_FALSE(started.is_ok());
-  EXPECT_NE(started.status().message().find("postgresql"), std::string::npos)
-      << started.status();
+  EXPECT_NE(started.status().message().find("postgresql"), std::string::npos) << started.status();
 }
 
 TEST(RedisServerTest, StartsRestartsOnSamePortAndKeepsData) {
@@ -71,8 +71,7 @@ TEST(RedisServerTest, MissingBinaryFailsWithPackageName) {
   ::setenv("PATH", saved_path.c_str(), 1);
   ::unsetenv("SYNOD_REDIS_SERVER");
   ASSERT_FALSE(started.is_ok());
-  EXPECT_NE(started.status().message().find("redis-server"), std::string::npos)
-      << started.status();
+  EXPECT_NE(started.status().message().find("redis-server"), std::string::npos) << started.status();
 }
 
 TEST(SharedServersTest, SharedServersAreStartedOnce) {
