@@ -144,6 +144,20 @@ Result<proto::Command> decode_command(ByteView bytes, const CommandLimits& limit
   return command;
 }
 
+Result<Bytes> prepare_command(proto::Command command, std::uint64_t leader_time_ms,
+                              const CommandLimits& limits) {
+  SYNOD_RETURN_IF_ERROR(validate_command(command, limits));
+  command.set_leader_time_ms(leader_time_ms);
+  return encode_command(command);
+}
+
+Result<Bytes> restamp_command(ByteView bytes, std::uint64_t leader_time_ms,
+                              const CommandLimits& limits) {
+  SYNOD_ASSIGN_OR_RETURN(proto::Command command, decode_command(bytes, limits));
+  command.set_leader_time_ms(leader_time_ms);
+  return encode_command(command);
+}
+
 proto::KvOp kv_set_op(std::string_view key, std::string_view value, std::uint64_t flags) {
   proto::KvOp op;
   op.set_verb(proto::KV_SET);

@@ -36,6 +36,15 @@ Status validate_command(const proto::Command& command,
 // Checks one KV op; `in_txn` allows the read-only verbs.
 Status validate_kv_op(const proto::KvOp& op, bool in_txn, const CommandLimits& limits);
 
+// The proposer's gate: validates with the proposer's limits, stamps the
+// leader's wall clock (Unix ms) and encodes. The leader re-stamps a command a
+// follower forwarded with restamp_command, so the time always comes from the
+// node that appends the entry.
+Result<Bytes> prepare_command(proto::Command command, std::uint64_t leader_time_ms,
+                              const CommandLimits& limits = CommandLimits{});
+Result<Bytes> restamp_command(ByteView bytes, std::uint64_t leader_time_ms,
+                              const CommandLimits& limits = CommandLimits{});
+
 // Serialises a command (deterministic: the same command gives the same bytes).
 Bytes encode_command(const proto::Command& command);
 // Parses and validates untrusted bytes.
