@@ -22,7 +22,7 @@ std::vector<std::string_view> split_path(std::string_view path) {
 // "duration, 1ms..1m", "uint32, at least 1", "one of: text, json", "secret".
 std::string describe(const KeyInfo& key) {
   std::string out = key.kind == Kind::kEnum ? "one of: " + allowed_list(key) : key.type_name();
-  if (key.kind == Kind::kStringMap) out += " (" + allowed_list(key) + ")";
+  if (key.kind == Kind::kStringMap) out += " of name to one of: " + allowed_list(key);
   if (key.min || key.max) {
     NodeConfig probe;
     auto bound = [&](long double value) {
@@ -52,6 +52,23 @@ std::string describe(const KeyInfo& key) {
   return out;
 }
 
+// Appends "# text" at `indent`, wrapped at word boundaries to fit 100 columns.
+void append_comment(std::string& out, const std::string& indent, std::string_view text) {
+  constexpr std::size_t kWidth = 100;
+  std::string line = indent + "#";
+  while (!text.empty()) {
+    std::size_t space = text.find(' ');
+    std::string_view word = text.substr(0, space);
+    if (line.size() > indent.size() + 1 && line.size() + 1 + word.size() > kWidth) {
+      out += line + "\n";
+      line = indent + "#";
+    }
+    line += " " + std::string(word);
+    text.remove_prefix(space == std::string_view::npos ? text.size() : space + 1);
+  }
+  out += line + "\n";
+}
+
 // Emits the keys as nested YAML, opening each section when its first key
 // appears (the table lists each section's keys together).
 std::string render_yaml(const NodeConfig& config, bool comments, bool redact_secrets) {
@@ -78,7 +95,7 @@ std::string render_yaml(const NodeConfig& config, bool comments, bool redact_sec
     }
     open = sections;
     std::string indent(2 * sections.size(), ' ');
-    if (comments) out += indent + "# " + std::string(key.doc) + " [" + describe(key) + "]\n";
+    if (comments) append_comment(out, indent, std::string(key.doc) + " [" + describe(key) + "]");
     out += indent + std::string(parts.back()) + ": " + format_value(key, config, redact_secrets) +
            "\n";
   }

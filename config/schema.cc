@@ -506,7 +506,7 @@ std::string KeyInfo::type_name() const {
     case Kind::kAddressList:
       return "list of host:port";
     case Kind::kStringMap:
-      return "map name: strategy";
+      return "map";
   }
   return "?";
 }
@@ -625,7 +625,8 @@ std::string set_from_text(const KeyInfo& key, NodeConfig& config, std::string_vi
           *field = *parsed;
           return "";
         } else if constexpr (std::is_same_v<T, std::string>) {
-          *field = std::string(text);
+          // Free text is kept as given; names and addresses lose stray spaces.
+          *field = std::string(key.kind == Kind::kString ? text : trim(text));
           return "";
         } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
           *field = split_list(text);

@@ -1,4 +1,6 @@
 // Every kind of bad config, each with the specific message a user sees.
+#include <random>
+
 #include "config/loader.h"
 #include "tests/config/test_util.h"
 
@@ -41,6 +43,13 @@ TEST(ConfigErrors, MappingWhereScalarExpected) {
   EXPECT_THAT(
       yaml_error("log:\n  level: [info]\n"),
       HasSubstr("log.level: expected one of (trace, debug, info, warn, error, off), got a list"));
+}
+
+TEST(ConfigErrors, MissingValue) {
+  EXPECT_THAT(yaml_error("raft:\n  snapshot_threshold:\n"),
+              HasSubstr("node.yaml:2:3: raft.snapshot_threshold: expected a uint64, got nothing"));
+  EXPECT_THAT(yaml_error("raft:\n  election_timeout: ~\n"),
+              HasSubstr("raft.election_timeout: expected a duration, got nothing"));
 }
 
 TEST(ConfigErrors, ScalarWhereListExpected) {
@@ -239,6 +248,38 @@ TEST(ConfigErrors, AllProblemsAreReportedTogetherOnePerLine) {
   opts.overrides = {"oops"};
   std::string error = load_error(opts);
   EXPECT_EQ(std::count(error.begin(), error.end(), '\n'), 3) << error;
+}
+
+// Damaged files must give errors, never crash or throw.
+TEST(ConfigErrors, MangledDefaultFilesNeverCrashTheLoader) {
+  const std::string original = default_yaml();
+  std::mt19937 rng(20261122);
+  const std::string noise = ":-[]{}#\"' \n\t,&*!|>%@`?";
+  std::string path = write_yaml(original);
+  int rejected = 0;
+  for (int round = 0; round < 300; ++round) {
+    std::string text = original;
+    for (int edit = 0; edit < 4; ++edit) {
+      std::size_t at = rng() % text.size();
+      switch (rng() % 3) {
+        case 0:
+          text.erase(at, 1 + rng() % 8);
+          break;
+        case 1:
+          text.insert(at, 1, noise[rng() % noise.size()]);
+          break;
+        default:
+          text[at] = static_cast<char>(rng() % 128);
+      }
+    }
+    std::ofstream(path, std::ios::trunc) << text;
+    auto result = load(options(path));
+    if (!result.is_ok()) {
+      ++rejected;
+      EXPECT_FALSE(result.status().message().empty());
+    }
+  }
+  EXPECT_GT(rejected, 0);
 }
 
 TEST(ConfigErrors, ValidateChecksProgrammaticConfigs) {

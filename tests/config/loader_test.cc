@@ -84,11 +84,12 @@ TEST(ConfigLoad, FlagsOverrideEnvAndApplyInOrder) {
   auto opts = options(write_yaml("raft:\n  heartbeat_interval: 100ms\n"));
   opts.env = {{"SYNOD_RAFT_HEARTBEAT_INTERVAL", "20ms"}, {"SYNOD_LOG_FORMAT", "json"}};
   opts.overrides = {"raft.heartbeat_interval=30ms", "raft.heartbeat_interval = 40ms",
-                    "node.data_dir=/data", "loadbalance.services.web=ip_hash"};
+                    "log.level= warn ", "node.data_dir=/data", "loadbalance.services.web=ip_hash"};
   auto config = load(opts);
   ASSERT_TRUE(config.is_ok()) << config.status();
   EXPECT_EQ(config->raft.heartbeat_interval, 40ms);
   EXPECT_EQ(config->log.format, "json");
+  EXPECT_EQ(config->log.level, "warn");
   EXPECT_EQ(config->node.data_dir, "/data");
   EXPECT_EQ(config->loadbalance.services.at("web"), "ip_hash");
 }
