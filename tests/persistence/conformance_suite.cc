@@ -541,4 +541,6 @@ TEST(StorageBackendRegistry, UnknownBackendNamesTheKnownOnes) {
 }
 
 }  // namespace
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(StorageConformance);
+
 }  // namespace synod::persistence::testing
