@@ -1,1 +1,46 @@
-int main() { return 0; }
+// synod: one binary, many subcommands (docs/cli.md).
+#include <CLI/CLI.hpp>
+
+#include <cstdlib>
+#include <iostream>
+
+#include "node/cli/commands.h"
+#include "node/logging.h"
+#include "node/version.h"
+
+int main(int argc, char** argv) {
+  using namespace synod::node;
+  CLI::App app{"synod: a cluster node with Raft consensus, a Consul-compatible registry and KV "
+               "store, and local ONNX inference.",
+               "synod"};
+  app.set_version_flag("--version", std::string("synod ") + kVersion);
+  app.require_subcommand(1);
+  app.fallthrough();  // subcommands inherit it: `synod cluster status -o json` works
+
+  cli::GlobalOptions global;
+  if (const char* env = std::getenv("SYNOD_HTTP_ADDR")) global.http_addr = env;
+  app.add_option("--http-addr", global.http_addr,
+                 "HTTP API address of the node to talk to (env SYNOD_HTTP_ADDR)")
+      ->capture_default_str();
+  app.add_option("-o,--output", global.output, "Output format: table or json")
+      ->check(CLI::IsMember({"table", "json"}))
+      ->capture_default_str();
+  app.add_flag("-v,--verbose", global.verbose, "Log debug details of the CLI itself");
+
+  cli::Action action;
+  cli::register_agent_command(app, global, action);
+  cli::register_config_commands(app, global, action);
+  cli::register_cluster_commands(app, global, action);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  init_cli_logging(global.verbose);
+  if (!action) {
+    std::cerr << app.help();
+    return cli::kExitUsage;
+  }
+  return action();
+}

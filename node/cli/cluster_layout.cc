@@ -1,0 +1,196 @@
+#include "node/cli/cluster_layout.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+namespace synod::node::cli {
+namespace fs = std::filesystem;
+namespace {
+
+std::string node_dir(const std::string& dir, const std::string& name) { return dir + "/" + name; }
+std::string pid_path(const std::string& dir, const std::string& name) {
+  return node_dir(dir, name) + "/agent.pid";
+}
+
+std::string yaml_quote(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string node_yaml(const ClusterLayout& layout, const ClusterNode& node,
+                      const std::string& backend, const std::string& models) {
+  std::ostringstream y;
+  y << "# Written by `synod cluster up`; see docs/config.md for every key.\n"
+    << "node:\n"
+    << "  id: " << node.id << "\n"
+    << "  name: " << node.name << "\n"
+    << "  data_dir: " << yaml_quote(node_dir(layout.dir, node.name) + "/data") << "\n"
+    << "addresses:\n"
+    << "  http: " << node.http << "\n"
+    << "  peer: " << node.peer << "\n"
+    << "  gossip: " << node.gossip << "\n"
+    << "cluster:\n"
+    << "  bootstrap_expect: " << layout.nodes.size() << "\n"
+    << "  seeds:\n";
+  for (const auto& other : layout.nodes) y << "    - " << other.peer << "\n";
+  y << "persistence:\n"
+    << "  backend: " << backend << "\n";
+  if (!models.empty()) {
+    y << "inference:\n"
+      << "  model_repository: " << yaml_quote(fs::absolute(models).string()) << "\n";
+  }
+  return y.str();
+}
+
+}  // namespace
+
+const ClusterNode* ClusterLayout::find(const std::string& name) const {
+  for (const auto& node : nodes) {
+    if (node.name == name) return &node;
+  }
+  return nullptr;
+}
+
+ClusterLayout make_layout(const std::string& dir, int nodes, int base_port) {
+  ClusterLayout layout;
+  layout.dir = fs::absolute(dir).lexically_normal().string();
+  if (!layout.dir.empty() && layout.dir.back() == '/') layout.dir.pop_back();
+  for (int k = 1; k <= nodes; ++k) {
+    ClusterNode node;
+    node.name = "node" + std::to_string(k);
+    node.id = static_cast<std::uint64_t>(k);
+    const int port = base_port + 10 * (k - 1);
+    node.http = "127.0.0.1:" + std::to_string(port);
+    node.peer = "127.0.0.1:" + std::to_string(port + 1);
+    node.gossip = "127.0.0.1:" + std::to_string(port + 2);
+    node.config = node_dir(layout.dir, node.name) + "/node.yaml";
+    layout.nodes.push_back(node);
+  }
+  return layout;
+}
+
+Status write_layout(ClusterLayout& layout, const std::string& backend, const std::string& models,
+                    const std::vector<std::string>& extra) {
+  layout.extra = extra;
+  std::error_code ec;
+  fs::create_directories(layout.dir, ec);
+  if (ec) return io_error("create " + layout.dir + ": " + ec.message());
+  nlohmann::json nodes = nlohmann::json::array();
+  for (const auto& node : layout.nodes) {
+    fs::create_directories(node_dir(layout.dir, node.name), ec);
+    if (ec) return io_error("create " + node_dir(layout.dir, node.name) + ": " + ec.message());
+    std::ofstream out(node.config, std::ios::trunc);
+    out << node_yaml(layout, node, backend, models);
+    if (!out) return io_error("write " + node.config);
+    nodes.push_back({{"name", node.name},
+                     {"id", node.id},
+                     {"http", node.http},
+                     {"peer", node.peer},
+                     {"gossip", node.gossip},
+                     {"config", node.config}});
+  }
+  std::ofstream out(layout.dir + "/cluster.json", std::ios::trunc);
+  out << nlohmann::json{{"nodes", nodes}, {"extra", extra}}.dump(2) << "\n";
+  if (!out) return io_error("write " + layout.dir + "/cluster.json");
+  return Status::ok();
+}
+
+Result<ClusterLayout> read_layout(const std::string& dir) {
+  ClusterLayout layout;
+  layout.dir = fs::absolute(dir).lexically_normal().string();
+  if (!layout.dir.empty() && layout.dir.back() == '/') layout.dir.pop_back();
+  const std::string path = layout.dir + "/cluster.json";
+  std::ifstream in(path);
+  if (!in) return not_found(path + " not found: run `synod cluster up --dir " + dir + "` first");
+  auto json = nlohmann::json::parse(in, nullptr, false);
+  if (json.is_discarded() || !json.contains("nodes")) return corruption(path + ": not a cluster file");
+  try {
+    for (const auto& n : json["nodes"]) {
+      layout.nodes.push_back(ClusterNode{n.at("name"), n.at("id"), n.at("http"), n.at("peer"),
+                                         n.at("gossip"), n.at("config")});
+    }
+    if (json.contains("extra")) layout.extra = json["extra"].get<std::vector<std::string>>();
+  } catch (const nlohmann::json::exception& e) {
+    return corruption(path + ": " + e.what());
+  }
+  return layout;
+}
+
+Result<pid_t> start_agent(const std::string& dir, const ClusterNode& node,
+                          const std::vector<std::string>& extra) {
+  char self[4096];
+  const ssize_t n = ::readlink("/proc/self/exe", self, sizeof(self) - 1);
+  if (n <= 0) return io_error("cannot find the synod binary: " + std::string(std::strerror(errno)));
+  self[n] = '\0';
+  const std::string log_path = node_dir(dir, node.name) + "/agent.log";
+  std::vector<std::string> args = {self, "agent", "-c", node.config};
+  std::vector<std::string> overrides = extra;
+  if (overrides.empty()) {
+    auto layout = read_layout(dir);
+    if (layout.is_ok()) overrides = layout->extra;
+  }
+  for (const auto& o : overrides) {
+    args.push_back("--set");
+    args.push_back(o);
+  }
+  const pid_t pid = ::fork();
+  if (pid < 0) return io_error("fork: " + std::string(std::strerror(errno)));
+  if (pid == 0) {
+    ::setsid();  // own session: Ctrl-C in the terminal reaches only the CLI
+    const int fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (fd >= 0) {
+      ::dup2(fd, STDOUT_FILENO);
+      ::dup2(fd, STDERR_FILENO);
+      ::close(fd);
+    }
+    const int null_fd = ::open("/dev/null", O_RDONLY);
+    if (null_fd >= 0) ::dup2(null_fd, STDIN_FILENO);
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  std::ofstream(pid_path(dir, node.name), std::ios::trunc) << pid << "\n";
+  return pid;
+}
+
+pid_t read_pid(const std::string& dir, const std::string& name) {
+  std::ifstream in(pid_path(dir, name));
+  pid_t pid = 0;
+  if (in >> pid) return pid;
+  return 0;
+}
+
+void remove_pid(const std::string& dir, const std::string& name) {
+  std::error_code ec;
+  fs::remove(pid_path(dir, name), ec);
+}
+
+bool process_alive(pid_t pid) {
+  if (pid <= 0 || ::kill(pid, 0) != 0) return false;
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  const auto close_paren = text.rfind(')');
+  if (close_paren == std::string::npos || close_paren + 2 >= text.size()) return true;
+  return text[close_paren + 2] != 'Z';
+}
+
+void reap_children() {
+  while (::waitpid(-1, nullptr, WNOHANG) > 0) {
+  }
+}
+
+}  // namespace synod::node::cli

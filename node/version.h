@@ -1,0 +1,5 @@
+#pragma once
+
+namespace synod::node {
+inline constexpr const char* kVersion = "0.1.0";
+}
