@@ -71,6 +71,21 @@ void Connection::close(CloseReason reason) {
   if (owner_ != nullptr) owner_->on_closed(*this, reason);
 }
 
+void Connection::retire(CloseReason reason) {
+  if (closed_ || retiring_) return;
+  retiring_ = true;
+  retire_reason_ = std::move(reason);
+  priority_.clear();
+  handshake_timer_.expires_after(limits_.handshake_timeout);
+  handshake_timer_.async_wait([self = shared_from_this()](const error_code& error) {
+    if (!error) self->close(self->retire_reason_);
+  });
+  if (!writing_) {
+    error_code ignored;
+    socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+  }
+}
+
 void Connection::send_control(MessageType type, Bytes payload) {
   priority_.push_back({type, 0, std::move(payload)});
   flush();
@@ -89,7 +104,13 @@ void Connection::on_read(const error_code& error, std::size_t bytes) {
     if (error == asio::error::eof) {
       Status status = decoder_.finish();
       if (status.is_ok()) {
-        close({CloseReason::Kind::kPeerClosed, "eof", unavailable("peer closed the connection")});
+        if (retiring_) {
+          close(retire_reason_);
+        } else if (writing_) {
+          peer_finished_ = true;  // let the write in flight reach the peer first
+        } else {
+          close({CloseReason::Kind::kPeerClosed, "eof", unavailable("peer closed the connection")});
+        }
       } else {
         close({CloseReason::Kind::kDecodeError, std::string(frame_error_name(decoder_.error())),
                status});
@@ -171,7 +192,7 @@ Status Connection::handle_frame(Frame& frame, CloseReason& reason) {
 }
 
 void Connection::flush() {
-  if (writing_ || closed_) return;
+  if (writing_ || closed_ || retiring_ || peer_finished_) return;
   std::vector<OutboundMessage> batch = std::move(priority_);
   priority_.clear();
   if (established_ && owner_ != nullptr) owner_->fill_batch(*this, batch);
@@ -217,7 +238,7 @@ void Connection::write_batch(std::vector<OutboundMessage> batch) {
       segments.push_back({false, i});
       write_chunks_.emplace_back();
     }
-    ++write_frame_count_;
+    if (!is_handshake_type(message.type)) ++write_frame_count_;
   }
   segments.push_back({true, write_chunks_.size() - 1});
   for (const Segment& segment : segments) {
@@ -244,10 +265,21 @@ void Connection::on_write(const error_code& error, std::size_t bytes) {
     close({CloseReason::Kind::kIoError, "io", io_error("write: " + error.message())});
     return;
   }
-  if (owner_ != nullptr && established_) owner_->on_sent(*this, write_frame_count_, bytes);
+  if (owner_ != nullptr && established_ && write_frame_count_ > 0) {
+    owner_->on_sent(*this, write_frame_count_, bytes);
+  }
   write_frames_.clear();
   write_chunks_.clear();
   write_buffers_.clear();
+  if (peer_finished_) {
+    close({CloseReason::Kind::kPeerClosed, "eof", unavailable("peer closed the connection")});
+    return;
+  }
+  if (retiring_) {
+    error_code ignored;
+    socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+    return;
+  }
   flush();
 }
 

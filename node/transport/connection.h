@@ -75,12 +75,19 @@ class Connection final : public std::enable_shared_from_this<Connection>, privat
   void flush();
   // Closes the socket; the owner's on_closed runs (synchronously) once.
   void close(CloseReason reason);
+  // Graceful close for a connection that lost a tie-break or was superseded:
+  // writes nothing new, half-closes once the current write is done, but keeps
+  // reading and delivering until the peer closes its side too (or the
+  // handshake timeout passes). Frames either side wrote before it learned of
+  // the switch are therefore not lost.
+  void retire(CloseReason reason);
   // Forgets the owner (the transport is stopping): no more callbacks.
   void detach() { owner_ = nullptr; }
 
   [[nodiscard]] bool outbound() const { return outbound_; }
   [[nodiscard]] bool established() const { return established_; }
   [[nodiscard]] bool closed() const { return closed_; }
+  [[nodiscard]] bool retiring() const { return retiring_; }
   [[nodiscard]] NodeId peer() const { return peer_; }
   [[nodiscard]] const std::string& remote() const { return remote_; }
   [[nodiscard]] std::uint64_t id() const { return id_; }
@@ -104,6 +111,9 @@ class Connection final : public std::enable_shared_from_this<Connection>, privat
   bool established_ = false;
   bool closed_ = false;
   bool writing_ = false;
+  bool retiring_ = false;
+  bool peer_finished_ = false;  // EOF read; close once the current write is done
+  CloseReason retire_reason_;
   NodeId peer_ = kNoNode;
   std::string remote_;
   std::uint64_t id_;

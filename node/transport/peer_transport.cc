@@ -200,6 +200,7 @@ std::optional<PeerStats> PeerTransport::stats(NodeId id) const {
   stats.queue_frames = peer->queue.size();
   stats.connection_id = peer->active ? peer->active->id() : 0;
   stats.active_outbound = peer->active && peer->active->outbound();
+  stats.dialing = peer->dial_in_progress || peer->redial_armed;
   return stats;
 }
 
@@ -350,14 +351,14 @@ void PeerTransport::on_established(const std::shared_ptr<Connection>& connection
     const bool new_preferred = connection->outbound() == self_lower;
     const bool old_preferred = peer.active->outbound() == self_lower;
     if (old_preferred && !new_preferred) {
-      connection->close({CloseReason::Kind::kLocal, "tie_break",
+      connection->retire({CloseReason::Kind::kLocal, "tie_break",
                          aborted("duplicate connection; keeping the one node " +
                                  std::min(options_.self, id).to_string() + " dialled")});
       return;
     }
     auto old = std::move(peer.active);
-    peer.active = connection;  // before close(): on_closed must not see `old` as active
-    old->close({CloseReason::Kind::kLocal, "superseded",
+    peer.active = connection;
+    old->retire({CloseReason::Kind::kLocal, "superseded",
                 aborted("replaced by a newer connection to the same peer")});
   }
   peer.advertised = peer_address;

@@ -73,6 +73,7 @@ struct PeerStats {
   std::uint64_t queue_frames = 0;
   std::uint64_t connection_id = 0;  // of the active connection; 0 when none
   bool active_outbound = false;     // the active connection was dialled by this node
+  bool dialing = false;             // a dial is under way or scheduled
 };
 
 class PeerTransport final : public std::enable_shared_from_this<PeerTransport>,
