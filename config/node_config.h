@@ -32,6 +32,7 @@ struct AddressesSection {
 };
 
 struct ClusterSection {
+  std::string name = "synod";             // peers whose handshake names another cluster are refused
   std::vector<std::string> seeds;         // gossip/peer addresses to join at start
   std::uint32_t bootstrap_expect = 1;     // voters to wait for before the first election
   std::uint32_t max_voters = 5;
