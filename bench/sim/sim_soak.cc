@@ -61,6 +61,7 @@ int main(int argc, char** argv) {
 
   const auto start = std::chrono::steady_clock::now();
   std::uint64_t failures = 0, operations = 0, events = 0, unknown = 0;
+  std::uint64_t completed = 0, changes = 0, transfers = 0, snapshots = 0, faults = 0;
   for (std::uint64_t seed = first; seed < first + seeds; ++seed) {
     RunOptions options;
     options.seed = seed;
@@ -70,6 +71,11 @@ int main(int argc, char** argv) {
     operations += result.operations;
     events += result.events;
     unknown += result.unknown;
+    completed += result.completed;
+    changes += result.membership_changes;
+    transfers += result.transfers;
+    snapshots += result.snapshot_messages;
+    faults += result.nemesis_actions;
     if (seeds == 1 || (!quiet && !result.ok)) {
       std::printf(
           "seed %llu: %s, %d nodes, %llu events, %llu ops (%llu completed, %llu unknown), "
@@ -102,5 +108,11 @@ int main(int argc, char** argv) {
       static_cast<unsigned long long>(seeds), static_cast<unsigned long long>(failures),
       static_cast<unsigned long long>(operations), static_cast<unsigned long long>(unknown),
       static_cast<unsigned long long>(events), seconds, 1000.0 * seconds / seeds);
+  std::printf(
+      "  %llu ops completed, %llu nemesis actions, %llu membership changes, %llu leadership "
+      "transfers, %llu InstallSnapshot chunks\n",
+      static_cast<unsigned long long>(completed), static_cast<unsigned long long>(faults),
+      static_cast<unsigned long long>(changes), static_cast<unsigned long long>(transfers),
+      static_cast<unsigned long long>(snapshots));
   return failures == 0 ? 0 : 1;
 }

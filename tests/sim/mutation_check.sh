@@ -17,19 +17,19 @@ mkdir -p "$SRC" "$WORK/logs"
 git -C "$ROOT" archive HEAD | tar -x -C "$SRC"
 cmake -S "$SRC" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$WORK/logs/cmake.log"
 
-# name|file|original text|mutated text
+# name@file@original text@mutated text
 MUTANTS=(
-  "commit-old-term|consensus/raft_replication.cc|if (candidate <= log_.committed() || log_.term(candidate) != term_) return false;|if (candidate <= log_.committed()) return false;"
-  "skip-vote-persist|consensus/raft_core.h|HardState hard_state() const { return {term_, vote_, log_.committed()}; }|HardState hard_state() const { return {term_, kNoNode, log_.committed()}; }"
-  "vote-for-stale-log|consensus/raft_election.cc|const bool grant = can_vote \&\& log_.is_up_to_date(m.index, m.log_term);|const bool grant = can_vote;"
+  "commit-old-term@consensus/raft_replication.cc@if (candidate <= log_.committed() || log_.term(candidate) != term_) return false;@if (candidate <= log_.committed()) return false;"
+  "skip-vote-persist@consensus/raft_core.h@HardState hard_state() const { return {term_, vote_, log_.committed()}; }@HardState hard_state() const { return {term_, kNoNode, log_.committed()}; }"
+  "vote-for-stale-log@consensus/raft_election.cc@const bool grant = can_vote && log_.is_up_to_date(m.index, m.log_term);@const bool grant = can_vote;"
 )
 
 for mutant in "${MUTANTS[@]}"; do
-  IFS='|' read -r name file original mutated <<<"$mutant"
+  IFS='@' read -r name file original mutated <<<"$mutant"
   git -C "$ROOT" show "HEAD:$file" >"$SRC/$file"  # undo the previous mutant
   python3 - "$SRC/$file" "$original" "$mutated" <<'PY'
 import sys
-path, old, new = sys.argv[1], sys.argv[2].replace("\\&", "&"), sys.argv[3]
+path, old, new = sys.argv[1], sys.argv[2], sys.argv[3]
 text = open(path).read()
 if text.count(old) != 1:
     sys.exit(f"mutation anchor not found exactly once in {path}: {old}")

@@ -20,6 +20,8 @@ class Nemesis {
     schedule_next();
   }
   [[nodiscard]] std::uint64_t actions() const { return actions_; }
+  [[nodiscard]] std::uint64_t membership_changes() const { return membership_changes_; }
+  [[nodiscard]] std::uint64_t transfers() const { return transfers_; }
 
   // Undoes every fault: heals the network, makes it reliable, restarts nodes.
   void heal_all() {
@@ -120,6 +122,7 @@ class Nemesis {
         NodeId target = pick(config.voters);
         if (target == leader) break;
         Status s = cluster_.transfer_leadership(leader, target);
+        if (s.is_ok()) ++transfers_;
         cluster_.trace("nemesis: transfer " + leader.to_string() + " -> " + target.to_string() +
                        " (" + s.to_string() + ")");
         break;
@@ -169,6 +172,7 @@ class Nemesis {
     cluster_.trace("nemesis: " + std::string(kNames[static_cast<int>(change.type)]) + " " +
                    change.node.to_string() + " via " + leader.to_string() + " (" +
                    (result.is_ok() ? std::string("ok") : result.status().to_string()) + ")");
+    if (result.is_ok()) ++membership_changes_;
     return result.is_ok();
   }
 
@@ -176,6 +180,8 @@ class Nemesis {
   int max_nodes_;
   Micros until_ = 0;
   std::uint64_t actions_ = 0;
+  std::uint64_t membership_changes_ = 0;
+  std::uint64_t transfers_ = 0;
 };
 
 }  // namespace
@@ -228,6 +234,9 @@ RunResult run_random(const RunOptions& options) {
     result.committed = cluster.committed().size();
     result.leaders = cluster.leader_terms();
     result.nemesis_actions = nemesis.actions();
+    result.membership_changes = nemesis.membership_changes();
+    result.transfers = nemesis.transfers();
+    result.snapshot_messages = cluster.messages_of(MessageType::kSnapshot);
     if (!result.ok) {
       result.failure = failure + "\nreplay: " + replay_command(options) + "\n";
       if (options.trace_on_failure) result.failure += "recent events:\n" + cluster.recent_trace();

@@ -32,6 +32,9 @@ struct RunResult {
   std::uint64_t committed = 0;   // log entries committed
   std::uint64_t leaders = 0;     // distinct (term, leader) pairs
   std::uint64_t nemesis_actions = 0;
+  std::uint64_t membership_changes = 0;  // conf changes the leader accepted
+  std::uint64_t transfers = 0;           // leadership transfers started
+  std::uint64_t snapshot_messages = 0;   // InstallSnapshot chunks sent
   int nodes = 0;
 };
 
