@@ -60,7 +60,8 @@ Status MemoryStorage::apply_snapshot(Snapshot snapshot) {
   // snapshot's last included entry, retain log entries following it").
   auto stored = term(index);
   if (stored.is_ok() && *stored == snapshot.meta.term) {
-    entries_.erase(entries_.begin(), entries_.begin() + static_cast<long>(index - first_index() + 1));
+    entries_.erase(entries_.begin(),
+                   entries_.begin() + static_cast<long>(index - first_index() + 1));
   } else {
     entries_.clear();
   }

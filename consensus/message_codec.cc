@@ -16,7 +16,8 @@
 namespace synod::consensus {
 namespace {
 
-constexpr std::uint32_t kMaxMessageType = static_cast<std::uint32_t>(MessageType::kReadIndexResponse);
+constexpr std::uint32_t kMaxMessageType =
+    static_cast<std::uint32_t>(MessageType::kReadIndexResponse);
 constexpr std::uint32_t kMaxEntryType = static_cast<std::uint32_t>(EntryType::kNoop);
 constexpr std::uint32_t kMaxConfChangeType =
     static_cast<std::uint32_t>(ConfChangeType::kDemoteToLearner);
@@ -86,8 +87,8 @@ Result<Message> decode_message(std::string_view bytes) {
     if (e.type() > kMaxEntryType) {
       return invalid_argument("raft message: unknown entry type " + std::to_string(e.type()));
     }
-    message.entries.push_back(Entry{Term(e.term()), LogIndex(e.index()),
-                                    static_cast<EntryType>(e.type()), e.data()});
+    message.entries.push_back(
+        Entry{Term(e.term()), LogIndex(e.index()), static_cast<EntryType>(e.type()), e.data()});
   }
   // Entries must be consecutive: the core relies on it when appending.
   for (std::size_t i = 1; i < message.entries.size(); ++i) {

@@ -48,8 +48,8 @@
 #include <vector>
 
 #include "common/ids.h"
-#include "common/random.h"
 #include "common/raft_types.h"
+#include "common/random.h"
 #include "common/status.h"
 #include "consensus/message.h"
 #include "consensus/storage.h"
@@ -111,10 +111,10 @@ struct PeerStatus {
 };
 
 struct Ready {
-  std::optional<SoftState> soft_state;  // set when role or leader changed
-  std::optional<HardState> hard_state;  // persist (step 2) when set
-  std::optional<Snapshot> snapshot;     // persist + restore (step 2) when set
-  std::vector<Entry> entries;           // append (step 2)
+  std::optional<SoftState> soft_state;          // set when role or leader changed
+  std::optional<HardState> hard_state;          // persist (step 2) when set
+  std::optional<Snapshot> snapshot;             // persist + restore (step 2) when set
+  std::vector<Entry> entries;                   // append (step 2)
   std::vector<Message> messages;                // send now (step 1)
   std::vector<Message> messages_after_persist;  // send after step 2 (step 3)
   std::vector<Entry> committed_entries;         // apply (step 4)

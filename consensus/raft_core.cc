@@ -174,8 +174,7 @@ bool RaftCore::handle_term(Message& m) {
     if (m.type == MessageType::kPreVote) return true;  // never changes our term
     if (m.type == MessageType::kPreVoteResponse && !m.reject) return true;  // our future term
     // Figure 2, "Rules for All Servers": a higher term makes us a follower.
-    const bool from_leader = m.type == MessageType::kAppend ||
-                             m.type == MessageType::kHeartbeat ||
+    const bool from_leader = m.type == MessageType::kAppend || m.type == MessageType::kHeartbeat ||
                              m.type == MessageType::kSnapshot;
     become_follower(m.term, from_leader ? m.from : kNoNode);
     return true;
@@ -188,7 +187,8 @@ bool RaftCore::handle_term(Message& m) {
     Message reply{.type = MessageType::kAppendResponse, .to = m.from, .term = term_};
     send(std::move(reply));
   } else if (m.type == MessageType::kPreVote) {
-    send(Message{.type = MessageType::kPreVoteResponse, .to = m.from, .term = term_, .reject = true});
+    send(Message{
+        .type = MessageType::kPreVoteResponse, .to = m.from, .term = term_, .reject = true});
   }
   return false;
 }
@@ -240,7 +240,8 @@ Result<LogIndex> RaftCore::propose(std::vector<std::string>& data) {
     if (leader_ == kNoNode || !cfg_.forward_proposals) return not_leader();
     Message m{.type = MessageType::kPropose, .to = leader_};
     m.entries.reserve(data.size());
-    for (std::string& d : data) m.entries.push_back(Entry{Term(0), kNoIndex, EntryType::kNormal, std::move(d)});
+    for (std::string& d : data)
+      m.entries.push_back(Entry{Term(0), kNoIndex, EntryType::kNormal, std::move(d)});
     send(std::move(m));
     return kNoIndex;
   }
@@ -261,8 +262,7 @@ Status RaftCore::campaign_now() {
 bool RaftCore::has_ready() const {
   return broadcast_pending_ || SoftState{role_, leader_} != last_soft_ ||
          hard_state() != last_hard_ || log_.has_snapshot_to_hand_out() ||
-         log_.has_entries_to_hand_out() || !messages_.empty() ||
-         !messages_after_persist_.empty() ||
+         log_.has_entries_to_hand_out() || !messages_.empty() || !messages_after_persist_.empty() ||
          (log_.has_committed_to_hand_out() && !log_.pending_snapshot_index()) ||
          !read_states_.empty();
 }

@@ -29,7 +29,10 @@ void RaftCore::campaign(bool pre_vote, bool transfer) {
   const Term term = pre_vote ? term_.next() : term_;
   for (NodeId voter : config_.voters) {
     if (voter == cfg_.id) continue;
-    Message m{.type = type, .to = voter, .term = term, .log_term = log_.last_term(),
+    Message m{.type = type,
+              .to = voter,
+              .term = term,
+              .log_term = log_.last_term(),
               .index = log_.last_index()};
     if (transfer) m.context = kCampaignTransfer;
     send(std::move(m));
@@ -41,8 +44,8 @@ void RaftCore::handle_vote_request(const Message& m) {
   // §5.2: at most one vote per term, first come first served (a repeated
   // request from the same candidate gets the same answer). A pre-vote for a
   // later term is not a vote and binds nothing.
-  const bool can_vote = vote_ == m.from || (vote_ == kNoNode && leader_ == kNoNode) ||
-                        (pre && m.term > term_);
+  const bool can_vote =
+      vote_ == m.from || (vote_ == kNoNode && leader_ == kNoNode) || (pre && m.term > term_);
   // §5.4.1 election restriction: only for a log at least as up-to-date.
   const bool grant = can_vote && log_.is_up_to_date(m.index, m.log_term);
   Message reply{.type = pre ? MessageType::kPreVoteResponse : MessageType::kVoteResponse,

@@ -136,8 +136,7 @@ bool RaftLog::stable_to(LogIndex index, Term t) {
   if (!matches(index, t)) return false;
   if (index >= unstable_offset_) {
     // Only entries already handed out can have been persisted.
-    const std::size_t drop =
-        std::min<std::size_t>(index - unstable_offset_ + 1, unstable_handed_);
+    const std::size_t drop = std::min<std::size_t>(index - unstable_offset_ + 1, unstable_handed_);
     unstable_.erase(unstable_.begin(), unstable_.begin() + static_cast<long>(drop));
     unstable_offset_ += drop;
     unstable_handed_ -= drop;

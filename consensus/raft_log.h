@@ -44,9 +44,7 @@ class RaftLog {
   LogIndex merge(std::vector<Entry>&& entries);
 
   // Hands out the unstable entries not handed out before (for Ready).
-  [[nodiscard]] bool has_entries_to_hand_out() const {
-    return unstable_handed_ < unstable_.size();
-  }
+  [[nodiscard]] bool has_entries_to_hand_out() const { return unstable_handed_ < unstable_.size(); }
   std::vector<Entry> hand_out_entries();
   // The log is durable up to (index, term): forget that unstable prefix.
   // Returns true if it was accepted (the entry still has that term).
@@ -80,8 +78,8 @@ class RaftLog {
   void truncate_unstable_from(LogIndex index);
 
   const Storage& storage_;
-  std::deque<Entry> unstable_;    // unstable_[i].index == unstable_offset_ + i
-  LogIndex unstable_offset_;      // index of unstable_[0] (or where it would be)
+  std::deque<Entry> unstable_;  // unstable_[i].index == unstable_offset_ + i
+  LogIndex unstable_offset_;    // index of unstable_[0] (or where it would be)
   std::size_t unstable_handed_ = 0;
   std::optional<Snapshot> pending_snapshot_;
   bool snapshot_handed_ = false;

@@ -57,8 +57,13 @@ bool RaftCore::send_append(NodeId to, Progress& pr, bool send_if_empty) {
     return false;
   }
   if (entries->empty() && !send_if_empty) return false;
-  Message m{.type = MessageType::kAppend, .to = to, .term = term_, .log_term = *prev_term,
-            .index = prev, .entries = std::move(entries).value(), .commit = log_.committed()};
+  Message m{.type = MessageType::kAppend,
+            .to = to,
+            .term = term_,
+            .log_term = *prev_term,
+            .index = prev,
+            .entries = std::move(entries).value(),
+            .commit = log_.committed()};
   std::uint64_t bytes = 0;
   for (const Entry& e : m.entries) bytes += e.byte_size();
   const LogIndex last = m.entries.empty() ? prev : m.entries.back().index;
@@ -80,7 +85,10 @@ void RaftCore::send_snapshot_chunk(NodeId to, Progress& pr) {
   const Snapshot& snap = *pr.snapshot;
   const std::uint64_t offset = std::min<std::uint64_t>(pr.snapshot_acked, snap.data.size());
   const std::uint64_t chunk = std::max<std::uint64_t>(cfg_.snapshot_chunk_bytes, 1);
-  Message m{.type = MessageType::kSnapshot, .to = to, .term = term_, .snapshot = snap.meta,
+  Message m{.type = MessageType::kSnapshot,
+            .to = to,
+            .term = term_,
+            .snapshot = snap.meta,
             .snapshot_offset = offset};
   m.snapshot_data = snap.data.substr(offset, chunk);
   m.snapshot_done = offset + m.snapshot_data.size() >= snap.data.size();
@@ -90,7 +98,9 @@ void RaftCore::send_snapshot_chunk(NodeId to, Progress& pr) {
 void RaftCore::send_heartbeat(NodeId to, const Progress& pr) {
   // Never claim a commit index past what the follower is known to hold: it
   // may have a divergent suffix it has not yet been told to discard.
-  Message m{.type = MessageType::kHeartbeat, .to = to, .term = term_,
+  Message m{.type = MessageType::kHeartbeat,
+            .to = to,
+            .term = term_,
             .commit = std::min(pr.match, log_.committed())};
   if (read_round_in_flight_ != 0) m.context = std::to_string(read_round_in_flight_);
   send(std::move(m));
@@ -127,9 +137,15 @@ bool RaftCore::maybe_commit() {
 
 void RaftCore::step_leader(Message&& m) {
   switch (m.type) {
-    case MessageType::kAppendResponse: handle_append_response(m); return;
-    case MessageType::kHeartbeatResponse: handle_heartbeat_response(m); return;
-    case MessageType::kSnapshotResponse: handle_snapshot_response(m); return;
+    case MessageType::kAppendResponse:
+      handle_append_response(m);
+      return;
+    case MessageType::kHeartbeatResponse:
+      handle_heartbeat_response(m);
+      return;
+    case MessageType::kSnapshotResponse:
+      handle_snapshot_response(m);
+      return;
     case MessageType::kPropose: {
       // A proposal forwarded by a follower (never re-forwarded, so two nodes
       // that each believe the other leads cannot bounce it forever).
@@ -140,8 +156,11 @@ void RaftCore::step_leader(Message&& m) {
       append_entries_as_leader(data, EntryType::kNormal);
       return;
     }
-    case MessageType::kReadIndex: handle_read_request(m.from, std::move(m.context)); return;
-    default: return;  // e.g. a kAppend from the same term cannot happen (§5.2)
+    case MessageType::kReadIndex:
+      handle_read_request(m.from, std::move(m.context));
+      return;
+    default:
+      return;  // e.g. a kAppend from the same term cannot happen (§5.2)
   }
 }
 
@@ -155,7 +174,8 @@ void RaftCore::handle_append_response(const Message& m) {
     // skip back over our own entries with a larger term too, so each round
     // trip crosses one whole term of divergence instead of one entry.
     LogIndex next_probe = m.hint_index;
-    if (m.hint_term > Term(0)) next_probe = log_.find_conflict_by_term(m.hint_index, m.hint_term).first;
+    if (m.hint_term > Term(0))
+      next_probe = log_.find_conflict_by_term(m.hint_index, m.hint_term).first;
     if (pr->decrease_to(m.index, next_probe)) {
       if (pr->state == ProgressState::kReplicate) pr->become_probe();
       send_append(m.from, *pr, true);
@@ -168,11 +188,15 @@ void RaftCore::handle_append_response(const Message& m) {
     return;
   }
   switch (pr->state) {
-    case ProgressState::kProbe: pr->become_replicate(); break;
+    case ProgressState::kProbe:
+      pr->become_replicate();
+      break;
     case ProgressState::kSnapshot:
       if (pr->match >= pr->snapshot->meta.index) pr->become_probe();
       break;
-    case ProgressState::kReplicate: pr->inflights.free_to(m.index); break;
+    case ProgressState::kReplicate:
+      pr->inflights.free_to(m.index);
+      break;
   }
   if (maybe_commit()) {
     broadcast_append();  // tell everyone the new commit index
@@ -201,8 +225,7 @@ void RaftCore::handle_snapshot_response(const Message& m) {
   pr->recent_active = true;
   if (pr->state != ProgressState::kSnapshot || pr->snapshot->meta.index != m.index) {
     // An answer for an older transfer; if it says installed, take the match.
-    if (m.snapshot_done && !m.reject && pr->update(m.index) &&
-        pr->state == ProgressState::kProbe) {
+    if (m.snapshot_done && !m.reject && pr->update(m.index) && pr->state == ProgressState::kProbe) {
       send_append(m.from, *pr, true);
     }
     return;
@@ -298,12 +321,14 @@ void RaftCore::handle_append(Message&& m) {
 
 void RaftCore::handle_heartbeat(const Message& m) {
   log_.commit_to(m.commit);
-  send(Message{.type = MessageType::kHeartbeatResponse, .to = m.from, .term = term_,
-               .context = m.context});
+  send(Message{
+      .type = MessageType::kHeartbeatResponse, .to = m.from, .term = term_, .context = m.context});
 }
 
 void RaftCore::handle_snapshot(Message&& m) {
-  Message reply{.type = MessageType::kSnapshotResponse, .to = m.from, .term = term_,
+  Message reply{.type = MessageType::kSnapshotResponse,
+                .to = m.from,
+                .term = term_,
                 .index = m.snapshot.index};
   const SnapshotMeta& meta = m.snapshot;
   if (meta.index <= log_.committed() || log_.matches(meta.index, meta.term)) {

@@ -90,7 +90,9 @@ void RaftCore::answer_read(NodeId from, LogIndex index, std::string context) {
   if (from == cfg_.id) {
     read_states_.push_back(ReadState{index, std::move(context)});
   } else {
-    send(Message{.type = MessageType::kReadIndexResponse, .to = from, .index = index,
+    send(Message{.type = MessageType::kReadIndexResponse,
+                 .to = from,
+                 .index = index,
                  .context = std::move(context)});
   }
 }

@@ -25,8 +25,8 @@ struct KvCommand {
 };
 
 struct KvResult {
-  bool ok = true;      // kCas: swapped; kGet/kDelete: key existed
-  std::string value;   // kGet: current value; kCas: value before the attempt
+  bool ok = true;     // kCas: swapped; kGet/kDelete: key existed
+  std::string value;  // kGet: current value; kCas: value before the attempt
   bool operator==(const KvResult&) const = default;
 };
 

@@ -41,10 +41,10 @@ struct ClusterConfig {
 // One single-server membership change (dissertation §4.1; see docs/raft.md for
 // why single-server changes and not joint consensus).
 enum class ConfChangeType : std::uint8_t {
-  kAddLearner = 0,     // add a non-voting member that receives the log
-  kAddVoter = 1,       // add a voter, or promote an existing learner to voter
-  kRemoveNode = 2,     // remove a voter or learner (may be the leader itself)
-  kDemoteToLearner = 3 // turn a voter into a learner
+  kAddLearner = 0,      // add a non-voting member that receives the log
+  kAddVoter = 1,        // add a voter, or promote an existing learner to voter
+  kRemoveNode = 2,      // remove a voter or learner (may be the leader itself)
+  kDemoteToLearner = 3  // turn a voter into a learner
 };
 struct ConfChange {
   ConfChangeType type = ConfChangeType::kAddLearner;

@@ -10,8 +10,13 @@ namespace synod::consensus {
 namespace {
 
 Message sample_message() {
-  Message m{.type = MessageType::kAppend, .from = NodeId(1), .to = NodeId(2), .term = Term(7),
-            .log_term = Term(6), .index = LogIndex(41), .commit = LogIndex(40)};
+  Message m{.type = MessageType::kAppend,
+            .from = NodeId(1),
+            .to = NodeId(2),
+            .term = Term(7),
+            .log_term = Term(6),
+            .index = LogIndex(41),
+            .commit = LogIndex(40)};
   m.entries.push_back(Entry{Term(7), LogIndex(42), EntryType::kNormal, std::string("a\0b", 3)});
   m.entries.push_back(Entry{Term(7), LogIndex(43), EntryType::kConfChange, "cc"});
   m.context = "ctx";
@@ -69,7 +74,8 @@ TEST(MessageCodec, ConfChangeAndConfigRoundTrip) {
 
 std::vector<Entry> entries(std::uint64_t from, std::uint64_t to, std::uint64_t term) {
   std::vector<Entry> out;
-  for (std::uint64_t i = from; i <= to; ++i) out.push_back(Entry{Term(term), LogIndex(i), EntryType::kNormal, "x"});
+  for (std::uint64_t i = from; i <= to; ++i)
+    out.push_back(Entry{Term(term), LogIndex(i), EntryType::kNormal, "x"});
   return out;
 }
 
@@ -107,7 +113,8 @@ TEST(MemoryStorage, SnapshotCompactsAndApplySnapshotKeepsMatchingTail) {
 TEST(TestKvStateMachine, PutGetCasDeleteAndSnapshot) {
   TestKvStateMachine sm;
   auto run = [&](KvCommand cmd, std::uint64_t index) {
-    return *decode_kv_result(sm.apply(Entry{Term(1), LogIndex(index), EntryType::kNormal, encode_kv_command(cmd)}));
+    return *decode_kv_result(
+        sm.apply(Entry{Term(1), LogIndex(index), EntryType::kNormal, encode_kv_command(cmd)}));
   };
   EXPECT_TRUE(run({KvOp::kPut, "a", "1", ""}, 1).ok);
   EXPECT_EQ(run({KvOp::kGet, "a", "", ""}, 2), (KvResult{true, "1"}));

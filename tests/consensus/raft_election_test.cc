@@ -114,8 +114,12 @@ TEST(RaftElection, FollowersInLeaseIgnoreDisruptiveVoteRequests) {
   const Term term = c.raft(N(1)).term();
   // Node 3 forcibly asks for votes at a higher term (no pre-vote) while the
   // leader is alive: followers in lease ignore it and keep their term.
-  Message vote{.type = MessageType::kVote, .from = N(3), .to = N(2), .term = term + 5,
-               .log_term = c.raft(N(3)).hard_state().term, .index = c.raft(N(3)).last_index()};
+  Message vote{.type = MessageType::kVote,
+               .from = N(3),
+               .to = N(2),
+               .term = term + 5,
+               .log_term = c.raft(N(3)).hard_state().term,
+               .index = c.raft(N(3)).last_index()};
   ASSERT_TRUE(c.raft(N(2)).step(vote).is_ok());
   EXPECT_EQ(c.raft(N(2)).term(), term);
   EXPECT_EQ(c.raft(N(2)).leader(), N(1));

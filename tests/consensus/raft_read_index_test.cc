@@ -31,7 +31,8 @@ TEST(RaftReadIndex, ConcurrentReadsShareHeartbeatRounds) {
   c.elect(N(1));
   c.put("k", "v");
   c.delivered.clear();
-  for (int i = 0; i < 100; ++i) ASSERT_TRUE(c.raft(N(1)).read_index("r" + std::to_string(i)).is_ok());
+  for (int i = 0; i < 100; ++i)
+    ASSERT_TRUE(c.raft(N(1)).read_index("r" + std::to_string(i)).is_ok());
   c.stabilize();
   EXPECT_EQ(c.node(N(1)).read_states.size(), 100u);
   EXPECT_LE(heartbeats_sent(c, N(1)), 4) << "100 reads, at most two rounds of heartbeats";

@@ -80,7 +80,8 @@ TEST(RaftMembership, AddLearnerPromoteAndReplicate) {
   TestCluster c(3, {}, 1, /*extra=*/1);
   c.elect(N(1));
   c.put("before", "join");
-  ASSERT_TRUE(c.raft(N(1)).propose_conf_change({ConfChangeType::kAddLearner, N(4), "addr"}).is_ok());
+  ASSERT_TRUE(
+      c.raft(N(1)).propose_conf_change({ConfChangeType::kAddLearner, N(4), "addr"}).is_ok());
   c.stabilize();
   c.tick_all(2);
   EXPECT_TRUE(c.raft(N(1)).config().is_learner(N(4)));

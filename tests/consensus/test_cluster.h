@@ -56,12 +56,12 @@ class TestCluster {
   LogIndex put(const std::string& key, const std::string& value);
 
   // Network control.
-  void cut(NodeId a, NodeId b);      // both directions
+  void cut(NodeId a, NodeId b);  // both directions
   void cut_one_way(NodeId from, NodeId to);
   void isolate(NodeId id);
   void heal() { cut_.clear(); }
-  void crash(NodeId id);    // keeps storage (everything was persisted)
-  void restart(NodeId id);  // rebuilds the core from storage
+  void crash(NodeId id);                            // keeps storage (everything was persisted)
+  void restart(NodeId id);                          // rebuilds the core from storage
   std::function<bool(const Message&)> drop_filter;  // true = drop
   // Every message delivered so far.
   std::vector<Message> delivered;
