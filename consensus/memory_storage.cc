@@ -1,5 +1,7 @@
 #include "consensus/memory_storage.h"
 
+#include <algorithm>
+
 #include "consensus/message_codec.h"
 
 namespace synod::consensus {
@@ -20,6 +22,7 @@ Result<std::vector<Entry>> MemoryStorage::entries(LogIndex lo, LogIndex hi,
   std::uint64_t bytes = 0;
   const std::size_t begin = lo - first_index();
   const std::size_t end = hi - first_index();
+  out.reserve(std::min<std::size_t>(end - begin, 4096));
   for (std::size_t i = begin; i < end; ++i) {
     bytes += entries_[i].byte_size();
     if (!out.empty() && bytes > max_bytes) break;

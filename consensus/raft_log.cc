@@ -64,6 +64,7 @@ Result<std::vector<Entry>> RaftLog::slice(LogIndex lo, LogIndex hi, std::uint64_
   std::vector<Entry> out;
   if (lo >= hi) return out;
   if (lo < first_index()) return out_of_range("slice: index " + lo.to_string() + " compacted");
+  out.reserve(std::min<std::size_t>(hi - lo, 4096));
   std::uint64_t bytes = 0;
   if (lo < unstable_offset_) {
     const LogIndex stored_hi = std::min(hi, unstable_offset_);
