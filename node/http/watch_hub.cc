@@ -47,10 +47,7 @@ WatchHub::WatchId WatchHub::watch(std::vector<std::string> resources, std::uint6
   parked_gauge().add(1);
   WatchId id = watcher->id;
   asio::post(strand_, [this, watcher, timeout] {
-    auto jitter_bound = static_cast<std::uint64_t>(timeout.count() / 16);
-    auto jitter = std::chrono::nanoseconds(
-        jitter_bound > 0 ? static_cast<std::int64_t>(random_.uniform(0, jitter_bound)) : 0);
-    watcher->timer = std::make_unique<asio::steady_timer>(strand_, timeout + jitter);
+    watcher->timer = std::make_unique<asio::steady_timer>(strand_, timeout);
     watchers_.emplace(watcher->id, watcher);
     for (const auto& r : watcher->resources) by_resource_[r].emplace(watcher->id, watcher);
     watcher->timer->async_wait([this, watcher](error_code ec) {
@@ -65,7 +62,8 @@ void WatchHub::cancel(WatchId id) {
   asio::post(strand_, [this, id] {
     auto it = watchers_.find(id);
     if (it == watchers_.end()) return;
-    fire(it->second, WakeReason::kCancelled);
+    std::shared_ptr<Watcher> watcher = it->second;  // fire() erases the map's copy
+    fire(watcher, WakeReason::kCancelled);
   });
 }
 

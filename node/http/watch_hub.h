@@ -34,7 +34,6 @@
 #include <vector>
 
 #include "common/asio.h"
-#include "common/random.h"
 
 namespace synod::node::http {
 
@@ -50,8 +49,8 @@ class WatchHub {
   WatchHub& operator=(const WatchHub&) = delete;
 
   // Parks `callback` until one of `resources` is notified with an index >
-  // `min_index`, or `timeout` passes. The hub adds Consul's random jitter
-  // (up to timeout/16) to the timeout. Returns an id for cancel().
+  // `min_index`, or `timeout` passes (exactly: jitter is the caller's, see
+  // blocking.h). Returns an id for cancel().
   WatchId watch(std::vector<std::string> resources, std::uint64_t min_index,
                 std::chrono::nanoseconds timeout, Callback callback);
 
@@ -77,7 +76,6 @@ class WatchHub {
   void wake_resource(const std::string& resource, std::uint64_t index);
 
   asio::strand<asio::io_context::executor_type> strand_;
-  SystemRandom random_;  // used on the strand only
   std::atomic<WatchId> next_id_{1};
   std::atomic<std::size_t> parked_{0};
   // Touched on the strand only.
