@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cinttypes>
 #include <cstdio>
+#include <cstdlib>
 #include <mutex>
 
 #include "persistence/crc32c.h"
@@ -147,13 +148,12 @@ class FileSnapshotStore final : public SnapshotStore {
   Result<std::unique_ptr<SnapshotWriter>> begin(const SnapshotMeta& meta) override {
     std::lock_guard lock(mutex_);
     SYNOD_ASSIGN_OR_RETURN(auto names, sorted_names());
-    if (!names.empty()) {
-      SYNOD_ASSIGN_OR_RETURN(SnapshotFile latest, read_snapshot_file(env_, dir_ + "/" + names[0]));
-      if (meta.index < latest.meta.index) {
-        return failed_precondition("snapshot index " + meta.index.to_string() +
-                                   " below the latest snapshot's " +
-                                   latest.meta.index.to_string());
-      }
+    // The index comes from the name, so a damaged latest snapshot does not
+    // stop the node from writing a good one after it.
+    std::uint64_t latest = names.empty() ? 0 : std::strtoull(names[0].c_str(), nullptr, 10);
+    if (meta.index.value() < latest) {
+      return failed_precondition("snapshot index " + meta.index.to_string() +
+                                 " below the latest snapshot's " + std::to_string(latest));
     }
     std::string path = dir_ + "/" + snapshot_name(meta);
     SYNOD_ASSIGN_OR_RETURN(auto file, env_.create_writable(path + ".tmp"));
