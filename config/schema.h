@@ -3,7 +3,7 @@
 // the default YAML, to_yaml() and docs/config.md are all derived.
 //
 // Adding a field to config/node_config.h means adding one line to the table
-// in schema.cc; tests/config checks the table stays consistent.
+// in schema_table.cc; tests/config checks the table stays consistent.
 #pragma once
 
 #include <cstdint>
@@ -54,7 +54,7 @@ using BasicFieldRef =
 using FieldRef = BasicFieldRef<false>;
 using ConstFieldRef = BasicFieldRef<true>;
 
-// One config key. Built with the chained setters in schema.cc.
+// One config key. Built with the chained setters in schema_table.cc.
 struct KeyInfo {
   std::string_view path;  // "raft.heartbeat_interval"
   FieldRef (*field)(NodeConfig&) = nullptr;
