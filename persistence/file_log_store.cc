@@ -86,6 +86,7 @@ class FileLogStore final : public LogStore {
 
  private:
   LogIndex last_locked() const { return segments_.back().last(); }
+  Result<std::vector<Entry>> read_locked(LogIndex lo, LogIndex hi, std::uint64_t max_bytes) const;
   const Segment& segment_for(LogIndex index) const;  // index in [front.base+1, last]
   Status check_usable() const;
   Status fail(std::string_view op, Status status);
@@ -263,6 +264,16 @@ Result<Term> FileLogStore::term_at(LogIndex index) const {
 
 Result<std::vector<Entry>> FileLogStore::read(LogIndex lo, LogIndex hi,
                                               std::uint64_t max_bytes) const {
+  auto result = read_locked(lo, hi, max_bytes);
+  if (!result.is_ok() && metrics_ && result.status().code() != StatusCode::kOutOfRange &&
+      result.status().code() != StatusCode::kInvalidArgument) {
+    metrics_->count_error("read");
+  }
+  return result;
+}
+
+Result<std::vector<Entry>> FileLogStore::read_locked(LogIndex lo, LogIndex hi,
+                                                     std::uint64_t max_bytes) const {
   std::shared_lock lock(mutex_);
   SYNOD_RETURN_IF_ERROR(check_read_range(lo, hi, compacted_.next(), last_locked()));
   std::vector<Entry> out;
