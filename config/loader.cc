@@ -9,7 +9,6 @@
 #include <climits>
 #include <cstring>
 #include <fstream>
-#include <set>
 #include <sstream>
 
 #include "config/schema.h"
@@ -181,13 +180,13 @@ class Layer {
       set_text(*key, value, location);
       return;
     }
-    // One entry of a map key: loadbalance.services.NAME=strategy.
-    std::size_t dot = path.rfind('.');
-    const KeyInfo* map_key = dot == std::string::npos ? nullptr : find_key(path.substr(0, dot));
-    if (map_key != nullptr && map_key->kind == Kind::kStringMap) {
-      auto* map = std::get<std::map<std::string, std::string>*>(map_key->field(config_));
-      (*map)[path.substr(dot + 1)] = std::string(trim(value));
-      finish(*map_key, check_value(*map_key, config_), location);
+    // One entry of a map key: loadbalance.services.NAME=strategy (NAME may contain dots).
+    for (const KeyInfo& map_key : schema()) {
+      std::string prefix = std::string(map_key.path) + ".";
+      if (map_key.kind != Kind::kStringMap || !path.starts_with(prefix)) continue;
+      auto* map = std::get<std::map<std::string, std::string>*>(map_key.field(config_));
+      (*map)[path.substr(prefix.size())] = std::string(trim(value));
+      finish(map_key, check_value(map_key, config_), location);
       return;
     }
     if (is_section(path)) {

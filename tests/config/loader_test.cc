@@ -83,8 +83,12 @@ TEST(ConfigLoad, EnvOverridesFile) {
 TEST(ConfigLoad, FlagsOverrideEnvAndApplyInOrder) {
   auto opts = options(write_yaml("raft:\n  heartbeat_interval: 100ms\n"));
   opts.env = {{"SYNOD_RAFT_HEARTBEAT_INTERVAL", "20ms"}, {"SYNOD_LOG_FORMAT", "json"}};
-  opts.overrides = {"raft.heartbeat_interval=30ms", "raft.heartbeat_interval = 40ms",
-                    "log.level= warn ", "node.data_dir=/data", "loadbalance.services.web=ip_hash"};
+  opts.overrides = {"raft.heartbeat_interval=30ms",
+                    "raft.heartbeat_interval = 40ms",
+                    "log.level= warn ",
+                    "node.data_dir=/data",
+                    "loadbalance.services.web=ip_hash",
+                    "loadbalance.services.models.resnet=maglev"};
   auto config = load(opts);
   ASSERT_TRUE(config.is_ok()) << config.status();
   EXPECT_EQ(config->raft.heartbeat_interval, 40ms);
@@ -92,6 +96,7 @@ TEST(ConfigLoad, FlagsOverrideEnvAndApplyInOrder) {
   EXPECT_EQ(config->log.level, "warn");
   EXPECT_EQ(config->node.data_dir, "/data");
   EXPECT_EQ(config->loadbalance.services.at("web"), "ip_hash");
+  EXPECT_EQ(config->loadbalance.services.at("models.resnet"), "maglev");
 }
 
 TEST(ConfigLoad, InjectedEnvWinsOverProcessEnv) {
