@@ -118,13 +118,14 @@ void PostgresServer::stop() {
 
 PostgresServer::~PostgresServer() { stop(); }
 
-std::string PostgresServer::url() const {
-  return "postgresql://postgres@127.0.0.1:" + std::to_string(port_) + "/" + database_;
+std::string PostgresServer::url_for(const std::string& database) const {
+  return "postgresql://postgres@127.0.0.1:" + std::to_string(port_) + "/" + database;
 }
 
-Status PostgresServer::exec_sql(const std::string& sql) {
+Status PostgresServer::exec_sql(const std::string& sql, const std::string& database) {
   return run_command({bindir_ + "/psql", "-q", "-X", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1",
-                      "-p", std::to_string(port_), "-U", "postgres", "-d", database_, "-c", sql},
+                      "-p", std::to_string(port_), "-U", "postgres", "-d",
+                      database.empty() ? database_ : database, "-c", sql},
                      dir_ + "/psql.log");
 }
 

@@ -28,7 +28,9 @@ class PostgresServer {
   PostgresServer& operator=(const PostgresServer&) = delete;
 
   // "postgresql://postgres@127.0.0.1:<port>/<database>" (trust authentication).
-  [[nodiscard]] std::string url() const;
+  [[nodiscard]] std::string url() const { return url_for(database_); }
+  // The same server, another database (create it first with exec_sql).
+  [[nodiscard]] std::string url_for(const std::string& database) const;
   [[nodiscard]] int port() const { return port_; }
   [[nodiscard]] const std::string& dir() const { return dir_; }
   [[nodiscard]] bool running() const { return running_; }
@@ -44,8 +46,8 @@ class PostgresServer {
   // Stops the server for good and removes the data dir (also done by the destructor).
   void stop();
 
-  // Runs one SQL statement through psql (for tests that poke the schema).
-  Status exec_sql(const std::string& sql);
+  // Runs SQL through psql in `database` ("" = the one start() created).
+  Status exec_sql(const std::string& sql, const std::string& database = "");
 
  private:
   PostgresServer() = default;

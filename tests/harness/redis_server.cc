@@ -34,26 +34,31 @@ Result<std::string> find_redis_server() {
       "'redis-server' (scripts/install-deps.sh)");
 }
 
-// One PING over a raw socket; true on "+PONG" (not "-LOADING ...").
-bool ping(int port) {
+// Sends `request` over a fresh connection and returns what one recv() gives
+// (enough for the short replies the harness needs); "" on failure.
+std::string round_trip(int port, const std::string& request) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return false;
-  timeval tv{1, 0};
+  if (fd < 0) return "";
+  timeval tv{5, 0};
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   addr.sin_port = htons(static_cast<uint16_t>(port));
-  bool ok = false;
+  std::string reply;
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-      ::send(fd, "PING\r\n", 6, MSG_NOSIGNAL) == 6) {
-    char buf[64] = {};
-    ssize_t n = ::recv(fd, buf, sizeof(buf) - 1, 0);
-    ok = n >= 5 && std::string(buf, 5) == "+PONG";
+      ::send(fd, request.data(), request.size(), MSG_NOSIGNAL) ==
+          static_cast<ssize_t>(request.size())) {
+    char buf[65536];
+    ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+    if (n > 0) reply.assign(buf, static_cast<std::size_t>(n));
   }
   ::close(fd);
-  return ok;
+  return reply;
 }
+
+// One PING; true on "+PONG" (not "-LOADING ...").
+bool ping(int port) { return round_trip(port, "PING\r\n").rfind("+PONG", 0) == 0; }
 
 }  // namespace
 
@@ -142,6 +147,15 @@ void RedisServer::stop() {
 }
 
 RedisServer::~RedisServer() { stop(); }
+
+Result<std::string> RedisServer::command(const std::vector<std::string>& argv) const {
+  std::string request = "*" + std::to_string(argv.size()) + "\r\n";
+  for (const auto& a : argv) request += "$" + std::to_string(a.size()) + "\r\n" + a + "\r\n";
+  std::string reply = round_trip(port_, request);
+  if (reply.empty()) return unavailable("redis 127.0.0.1:" + std::to_string(port_) + ": no reply");
+  if (reply[0] == '-') return internal_error("redis replied " + reply);
+  return reply;
+}
 
 std::string RedisServer::url() const { return "redis://127.0.0.1:" + std::to_string(port_); }
 

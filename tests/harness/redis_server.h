@@ -41,6 +41,10 @@ class RedisServer {
   Status crash();
   Status restart();
 
+  // Sends one command (e.g. {"FLUSHALL"}) and returns the raw RESP reply;
+  // an error reply ("-ERR ...") is an error Status.
+  Result<std::string> command(const std::vector<std::string>& argv) const;
+
   // Stops the server for good and removes the dir (also done by the destructor).
   void stop();
 
