@@ -173,7 +173,7 @@ void RaftCore::handle_append_response(const Message& m) {
     // follower named the last index whose term is <= the term we sent;
     // skip back over our own entries with a larger term too, so each round
     // trip crosses one whole term of divergence instead of one entry.
-    LogIndex next_probe = m.hint_index;
+    LogIndex next_probe = std::min(m.hint_index, log_.last_index());
     if (m.hint_term > Term(0))
       next_probe = log_.find_conflict_by_term(m.hint_index, m.hint_term).first;
     if (pr->decrease_to(m.index, next_probe)) {
@@ -182,6 +182,7 @@ void RaftCore::handle_append_response(const Message& m) {
     }
     return;
   }
+  if (m.index > log_.last_index()) return;  // acknowledges entries we never sent
   const bool was_paused = pr->paused();
   if (!pr->update(m.index)) {
     if (was_paused && !pr->paused()) send_append(m.from, *pr, false);
