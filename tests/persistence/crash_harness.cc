@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <random>
 #include <vector>
@@ -16,9 +17,16 @@
 namespace synod::persistence::testing {
 namespace {
 
+// $SYNOD_CRASH_WRITER, else next to this test binary, else in the
+// tests/persistence build folder beside this binary's folder.
 std::string writer_path() {
-  auto self = std::filesystem::read_symlink("/proc/self/exe");
-  return (self.parent_path() / "persistence_crash_writer").string();
+  if (const char* env = std::getenv("SYNOD_CRASH_WRITER")) return env;
+  auto dir = std::filesystem::read_symlink("/proc/self/exe").parent_path();
+  for (auto candidate : {dir / "persistence_crash_writer",
+                         dir.parent_path() / "persistence" / "persistence_crash_writer"}) {
+    if (std::filesystem::exists(candidate)) return candidate.string();
+  }
+  return (dir / "persistence_crash_writer").string();
 }
 
 // Reads whatever reports are in the pipe within timeout_ms; returns false on
