@@ -13,8 +13,10 @@ TEST(PostgresBackendTest, WrongSchemaVersionIsAClearErrorNamingTheTable) {
   auto server = test::shared_postgres();
   ASSERT_TRUE(server.is_ok());
   { ASSERT_TRUE(open_backend(fixture.options(NodeId(1))).is_ok()); }
-  std::string db = fixture.url().substr(fixture.url().rfind('/') + 1);
-  ASSERT_TRUE((*server)->exec_sql("UPDATE synod_schema_version SET version = 42", db).is_ok());
+  ASSERT_TRUE(
+      (*server)
+          ->exec_sql("UPDATE " + fixture.schema() + ".synod_schema_version SET version = 42")
+          .is_ok());
   auto reopened = open_backend(fixture.options(NodeId(1)));
   ASSERT_FALSE(reopened.is_ok());
   EXPECT_EQ(reopened.status().code(), StatusCode::kFailedPrecondition);
