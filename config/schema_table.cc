@@ -101,6 +101,9 @@ std::vector<KeyInfo> build_schema() {
       Key(SYNOD_FIELD(addresses.advertise_http), K::kAddress,
           "HTTP address other nodes use to reach this one; empty: addresses.http"),
       // cluster
+      Key(SYNOD_FIELD(cluster.name), K::kString,
+          "Cluster name; peers whose handshake names another cluster are refused")
+          .required(),
       Key(SYNOD_FIELD(cluster.seeds), K::kAddressList,
           "Gossip/peer addresses (host:port) to join at start"),
       Key(SYNOD_FIELD(cluster.bootstrap_expect), K::kInteger,

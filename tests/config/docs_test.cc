@@ -32,9 +32,19 @@ TEST(ConfigDocs, ConfigMdKeyReferenceMatchesTheSchema) {
     std::ofstream(path, std::ios::trunc) << doc;
     return;
   }
-  EXPECT_EQ(doc.substr(begin, end - begin), expected)
-      << "docs/config.md is out of date; run SYNOD_UPDATE_DOCS=1 config_test "
-         "--gtest_filter='ConfigDocs.*'";
+  std::string actual = doc.substr(begin, end - begin);
+  if (actual == expected) return;
+  // Show the first line that differs rather than two whole tables.
+  std::istringstream have(actual), want(expected);
+  std::string have_line, want_line;
+  int line = 0;
+  while (std::getline(want, want_line)) {
+    ++line;
+    if (!std::getline(have, have_line) || have_line != want_line) break;
+  }
+  ADD_FAILURE() << "docs/config.md is out of date (reference line " << line
+                << ")\n  docs:   " << have_line << "\n  schema: " << want_line
+                << "\nRegenerate: SYNOD_UPDATE_DOCS=1 config_test --gtest_filter='ConfigDocs.*'";
 }
 
 TEST(ConfigDocs, EveryKeyAppearsWithItsDefault) {

@@ -1,5 +1,7 @@
 #include "config/schema.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <set>
 
 #include "tests/config/test_util.h"
@@ -53,6 +55,75 @@ TEST(ConfigSchema, EveryKeyIsWellFormed) {
     EXPECT_FALSE(key.doc.empty());
     EXPECT_NE(key.path.find('.'), std::string_view::npos) << "keys live in a section";
     EXPECT_EQ(key.allowed.empty(), key.kind != Kind::kEnum && key.kind != Kind::kStringMap);
+  }
+}
+
+// Guards the "one table" rule while many people add fields: every byte of
+// NodeConfig must be a table key, a section struct, or alignment padding. A
+// field added to node_config.h without a table entry leaves a hole and fails
+// here. The list of section structs below must name every nested struct.
+TEST(ConfigSchema, TableCoversEveryFieldOfNodeConfig) {
+  NodeConfig c;
+  struct Span {
+    std::uintptr_t begin;
+    std::size_t size;
+    std::size_t align;
+    std::string name;
+    bool container;
+  };
+  std::vector<Span> spans;
+  auto add_struct = [&](const auto& s, std::string name) {
+    spans.push_back({reinterpret_cast<std::uintptr_t>(&s), sizeof(s), alignof(decltype(s)),
+                     std::move(name), true});
+  };
+  add_struct(c, "NodeConfig");
+#define SECTION(member) add_struct(c.member, #member)
+  SECTION(node), SECTION(addresses), SECTION(cluster), SECTION(raft), SECTION(persistence);
+  SECTION(persistence.file), SECTION(persistence.sqlite), SECTION(persistence.postgres);
+  SECTION(persistence.redis), SECTION(transport), SECTION(crypto), SECTION(compression);
+  SECTION(gossip), SECTION(loadbalance), SECTION(loadbalance.outlier), SECTION(inference);
+  SECTION(http), SECTION(checks), SECTION(log), SECTION(debug);
+#undef SECTION
+  for (const KeyInfo& key : schema()) {
+    std::visit(
+        [&](const auto* field) {
+          spans.push_back({reinterpret_cast<std::uintptr_t>(field), sizeof(*field),
+                           alignof(std::remove_pointer_t<decltype(field)>), std::string(key.path),
+                           false});
+        },
+        key.const_field(c));
+  }
+  // `inner` lies within container `outer` (a leaf may fill a struct exactly).
+  auto inside = [](const Span& inner, const Span& outer) {
+    bool within =
+        inner.begin >= outer.begin && inner.begin + inner.size <= outer.begin + outer.size;
+    bool same = inner.begin == outer.begin && inner.size == outer.size;
+    return outer.container && &inner != &outer && within && !(inner.container && same);
+  };
+  auto align_up = [](std::uintptr_t offset, std::size_t align) {
+    return (offset + align - 1) / align * align;
+  };
+  for (const Span& container : spans) {
+    if (!container.container) continue;
+    std::vector<const Span*> children;  // direct children only
+    for (const Span& child : spans) {
+      if (!inside(child, container)) continue;
+      bool nested = std::any_of(spans.begin(), spans.end(), [&](const Span& middle) {
+        return inside(middle, container) && inside(child, middle);
+      });
+      if (!nested) children.push_back(&child);
+    }
+    std::sort(children.begin(), children.end(),
+              [](const Span* a, const Span* b) { return a->begin < b->begin; });
+    std::uintptr_t end = container.begin;
+    for (const Span* child : children) {
+      EXPECT_EQ(child->begin, align_up(end - container.begin, child->align) + container.begin)
+          << "a field of " << container.name << " before " << child->name
+          << " is missing from the schema table (config/schema_table.cc)";
+      end = child->begin + child->size;
+    }
+    EXPECT_EQ(align_up(end - container.begin, container.align), container.size)
+        << "a field at the end of " << container.name << " is missing from the schema table";
   }
 }
 
