@@ -82,6 +82,10 @@ struct RaftConfig {
   // Flow control per follower in replicate state (§10.2.1 pipelining).
   std::uint32_t max_inflight_messages = 256;
   std::uint64_t max_inflight_bytes = 0;  // 0 = unlimited
+  // Upper bound on the bytes of committed_entries in one Ready (the rest
+  // follows in the next Ready), so a restart over a long log or a follower
+  // catching up never materialises the whole log at once.
+  std::uint64_t max_committed_bytes_per_ready = 64 << 20;
   // InstallSnapshot chunk size (§7).
   std::uint64_t snapshot_chunk_bytes = 1 << 20;
   // should_snapshot() becomes true once this many applied entries are in the

@@ -279,7 +279,7 @@ Ready RaftCore::take_ready() {
   // Entries after a received snapshot are applied only once the snapshot is
   // durable and restored (the state machine must not run ahead of it).
   if (!log_.pending_snapshot_index()) {
-    rd.committed_entries = log_.hand_out_committed(std::numeric_limits<std::uint64_t>::max());
+    rd.committed_entries = log_.hand_out_committed(cfg_.max_committed_bytes_per_ready);
   }
   rd.messages = std::move(messages_);
   rd.messages_after_persist = std::move(messages_after_persist_);

@@ -230,6 +230,29 @@ TEST(RaftReplication, Figure8OldTermEntryNotCommittedByCounting) {
   EXPECT_EQ(c.node(N(1)).state.get("a"), "old");
 }
 
+TEST(RaftReplication, CommittedEntriesArriveInBoundedReadys) {
+  RaftConfig cfg;
+  cfg.max_committed_bytes_per_ready = 300;  // about 3 entries of 100 bytes
+  TestCluster c(1, cfg);
+  c.elect(N(1));
+  c.stabilize();
+  auto data = payloads(20, 100);
+  ASSERT_TRUE(c.raft(N(1)).propose_batch(data).is_ok());
+  Ready rd = c.raft(N(1)).take_ready();
+  ASSERT_TRUE(c.node(N(1)).storage->append(rd.entries).is_ok());
+  c.raft(N(1)).advance(rd);
+  int readys = 0;
+  std::size_t applied = 0;
+  while (c.raft(N(1)).has_ready()) {
+    Ready next = c.raft(N(1)).take_ready();
+    EXPECT_LE(next.committed_entries.size(), 3u);
+    applied += next.committed_entries.size();
+    ++readys;
+  }
+  EXPECT_EQ(applied, 20u);
+  EXPECT_GE(readys, 7);
+}
+
 TEST(RaftReplication, FollowerProposalIsForwardedToLeader) {
   TestCluster c(3);
   c.elect(N(1));
