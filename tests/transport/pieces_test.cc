@@ -103,6 +103,20 @@ TEST(HelloHandshakeTest, MatchingPeersLearnEachOthersIdAndAddress) {
   EXPECT_EQ(outcome.sealer->name(), "identity");
 }
 
+TEST(HelloHandshakeTest, HelloFrameMatchesTheWireDocExample) {
+  HelloHandshake hello({NodeId(1), "synod", "127.0.0.1:8300", false, kNoNode});
+  std::vector<Frame> send;
+  ASSERT_TRUE(hello.start(send).is_ok());
+  ASSERT_EQ(send.size(), 1u);
+  const unsigned char expected[] = {
+      0x53, 0x59, 0x01, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x1b, 0x00,
+      0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x08, 0x01, 0x10, 0x01,
+      0x1a, 0x05, 's',  'y',  'n',  'o',  'd',  0x22, 0x0e, '1',  '2',  '7',  '.',  '0',
+      '.',  '0',  '.',  '1',  ':',  '8',  '3',  '0',  '0'};
+  EXPECT_EQ(encode_frame(send[0].header, send[0].payload),
+            Bytes(reinterpret_cast<const char*>(expected), sizeof(expected)));
+}
+
 TEST(HelloHandshakeTest, WrongClusterIsRefusedOnBothSides) {
   HelloHandshake a(context(1, "c1")), b(context(2, "c2"));
   auto [sa, sb] = exchange(a, b);
