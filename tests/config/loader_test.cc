@@ -15,6 +15,15 @@ using ::testing::Not;
 using testing::options;
 using testing::write_yaml;
 
+class RemoveScratchFiles : public ::testing::Environment {
+ public:
+  void TearDown() override {
+    std::error_code ignored;
+    std::filesystem::remove_all(testing::scratch_root(), ignored);
+  }
+};
+const auto* const kCleanup = ::testing::AddGlobalTestEnvironment(new RemoveScratchFiles);
+
 TEST(ConfigLoad, NoSourcesGivesTheStructDefaults) {
   auto config = load(options());
   ASSERT_TRUE(config.is_ok()) << config.status();

@@ -4,6 +4,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -14,12 +15,17 @@
 
 namespace synod::config::testing {
 
-// Writes `yaml` to <tmp>/<test name>/node.yaml and returns the path.
+// <tmp>/synod-config-<pid>: unique per process, so parallel runs from several
+// build dirs never share files; removed when the test program ends.
+inline std::filesystem::path scratch_root() {
+  return std::filesystem::temp_directory_path() / ("synod-config-" + std::to_string(::getpid()));
+}
+
+// Writes `yaml` to <scratch_root>/<suite>.<test>/<file> and returns the path.
 inline std::string write_yaml(const std::string& yaml, const std::string& file = "node.yaml") {
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
   std::filesystem::path dir =
-      std::filesystem::temp_directory_path() /
-      ("synod-config-" + std::string(info->test_suite_name()) + "-" + info->name());
+      scratch_root() / (std::string(info->test_suite_name()) + "." + info->name());
   std::filesystem::create_directories(dir);
   std::filesystem::path path = dir / file;
   std::ofstream(path, std::ios::trunc) << yaml;
