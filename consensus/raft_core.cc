@@ -300,8 +300,8 @@ void RaftCore::on_snapshot_persisted(LogIndex index) { log_.snapshot_stable(inde
 
 bool RaftCore::should_snapshot(LogIndex applied) const {
   if (cfg_.snapshot_entries == 0) return false;
-  const LogIndex first = storage_.first_index();
-  return applied >= first && applied - first + 1 >= cfg_.snapshot_entries;
+  const LogIndex snapshot = storage_.snapshot_meta().index;
+  return applied > snapshot && applied - snapshot >= cfg_.snapshot_entries;
 }
 
 Result<SnapshotMeta> RaftCore::snapshot_meta(LogIndex applied) const {

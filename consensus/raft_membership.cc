@@ -65,7 +65,9 @@ void RaftCore::load_configuration() {
   base_config_ = decode_config(base_.configuration).value_or(ClusterConfig{});
   config_entries_.clear();
   config_ = base_config_;
-  LogIndex next = storage_.first_index();
+  // Entries at or before the snapshot (a storage may keep a trailing few)
+  // are already reflected in its configuration.
+  LogIndex next = std::max(storage_.first_index(), base_.index.next());
   const LogIndex end = storage_.last_index().next();
   while (next < end) {
     auto batch = storage_.entries(next, end, 4 << 20);

@@ -38,7 +38,10 @@ class Storage {
   // Term of the entry at index, valid for [first_index() - 1, last_index()]
   // (first_index() - 1 answers from the snapshot meta). kOutOfRange outside.
   [[nodiscard]] virtual Result<Term> term(LogIndex index) const = 0;
-  // snapshot_meta().index + 1.
+  // The first stored entry: snapshot_meta().index + 1, or earlier if the
+  // storage keeps a few entries behind the snapshot so that slightly lagging
+  // followers can still be served from the log. term(first_index() - 1) must
+  // still answer.
   [[nodiscard]] virtual LogIndex first_index() const = 0;
   // Index of the last stored entry (== snapshot index when the log is empty).
   [[nodiscard]] virtual LogIndex last_index() const = 0;

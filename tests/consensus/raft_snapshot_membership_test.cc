@@ -159,6 +159,35 @@ TEST(RaftMembership, RemovedLeaderStepsDownAfterCommit) {
   EXPECT_EQ(c.node(N(3)).state.get("without"), "one");
 }
 
+TEST(RaftMembership, UncommittedChangeRolledBackWhenTruncated) {
+  TestCluster c(3, {}, 1, 1);
+  c.elect(N(1));
+  c.isolate(N(1));
+  ASSERT_TRUE(c.raft(N(1)).propose_conf_change({ConfChangeType::kAddLearner, N(4), ""}).is_ok());
+  EXPECT_TRUE(c.raft(N(1)).config().is_learner(N(4))) << "takes effect when appended (§4.1)";
+  c.tick_all(60);  // 2 and 3 elect a new leader and commit their own entries
+  NodeId l = c.leader();
+  ASSERT_TRUE(l == N(2) || l == N(3));
+  c.put("other", "branch");
+  c.heal();
+  c.tick_all(5);
+  EXPECT_FALSE(c.raft(N(1)).config().contains(N(4))) << "rolled back with the truncated entry";
+  EXPECT_EQ(c.node(N(1)).state.get("other"), "branch");
+}
+
+TEST(RaftMembership, RestartRecoversConfigurationFromLog) {
+  TestCluster c(3, {}, 1, 1);
+  c.elect(N(1));
+  ASSERT_TRUE(c.raft(N(1)).propose_conf_change({ConfChangeType::kAddLearner, N(4), ""}).is_ok());
+  c.stabilize();
+  ASSERT_TRUE(c.raft(N(1)).propose_conf_change({ConfChangeType::kAddVoter, N(4), ""}).is_ok());
+  c.stabilize();
+  c.crash(N(2));
+  c.restart(N(2));
+  EXPECT_TRUE(c.raft(N(2)).config().is_voter(N(4)));
+  EXPECT_EQ(c.raft(N(2)).config().voters.size(), 4u);
+}
+
 TEST(RaftTransfer, TransferCatchesTargetUpThenTimeoutNow) {
   TestCluster c(3);
   c.elect(N(1));
