@@ -53,7 +53,7 @@ struct ColumnSpec {
 
 struct TableSchema {
   Table table;
-  std::string_view name;  // SQL table name: "kv", "services", ...
+  std::string_view name;            // SQL table name: "kv", "services", ...
   std::vector<ColumnSpec> columns;  // between `key` and `value`, in this order
 };
 

@@ -32,16 +32,16 @@ namespace synod::persistence {
 class Env;
 
 struct BackendOptions {
-  std::string backend = "file";  // a registered name
-  NodeId node_id;                // namespaces the stored state
-  std::string data_dir;          // file: <data_dir>/node-<id>/; sqlite default dir
+  std::string backend = "file";               // a registered name
+  NodeId node_id;                             // namespaces the stored state
+  std::string data_dir;                       // file: <data_dir>/node-<id>/; sqlite default dir
   std::uint64_t segment_bytes = 64ull << 20;  // file: log segment size
   std::uint32_t snapshots_retained = 2;       // every backend
-  std::string sqlite_path;       // "": <data_dir>/synod.db
-  std::string postgres_url;      // e.g. postgresql://127.0.0.1:5432/synod
-  std::string redis_address;     // host:port
+  std::string sqlite_path;                    // "": <data_dir>/synod.db
+  std::string postgres_url;                   // e.g. postgresql://127.0.0.1:5432/synod
+  std::string redis_address;                  // host:port
   std::uint32_t redis_db = 0;
-  std::string redis_password;    // secret: never log it
+  std::string redis_password;                         // secret: never log it
   std::chrono::milliseconds reconnect_interval{500};  // postgres, redis
   // File backend I/O; nullptr means Env::posix(). Tests pass a
   // FaultInjectionEnv. Not owned; must outlive the backend.

@@ -8,9 +8,9 @@ metrics::Labels backend_label(std::string_view backend) {
 }
 
 metrics::Counter& error_counter(const std::string& backend, std::string_view op) {
-  return metrics::Registry::global().counter(
-      "synod_persistence_errors_total", "Storage backend operations that failed",
-      {{"backend", backend}, {"op", std::string(op)}});
+  return metrics::Registry::global().counter("synod_persistence_errors_total",
+                                             "Storage backend operations that failed",
+                                             {{"backend", backend}, {"op", std::string(op)}});
 }
 
 double seconds(std::chrono::nanoseconds d) { return std::chrono::duration<double>(d).count(); }
@@ -22,12 +22,12 @@ BackendMetrics::BackendMetrics(std::string_view backend)
       append_seconds_(metrics::Registry::global().histogram(
           "synod_persistence_append_seconds", "Time to append one batch to the log store",
           backend_label(backend))),
-      sync_seconds_(metrics::Registry::global().histogram(
-          "synod_persistence_sync_seconds", "Time to make appended data durable",
-          backend_label(backend))),
-      bytes_written_(metrics::Registry::global().counter(
-          "synod_persistence_bytes_written_total", "Bytes written by the storage backend",
-          backend_label(backend))) {}
+      sync_seconds_(metrics::Registry::global().histogram("synod_persistence_sync_seconds",
+                                                          "Time to make appended data durable",
+                                                          backend_label(backend))),
+      bytes_written_(metrics::Registry::global().counter("synod_persistence_bytes_written_total",
+                                                         "Bytes written by the storage backend",
+                                                         backend_label(backend))) {}
 
 void BackendMetrics::observe_append(std::chrono::nanoseconds elapsed, std::uint64_t bytes) const {
   append_seconds_.observe(seconds(elapsed));

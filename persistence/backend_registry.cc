@@ -49,7 +49,8 @@ Result<std::unique_ptr<StorageBackend>> open_backend(const BackendOptions& optio
   if (!opener) {
     std::string known;
     for (const auto& name : registered_backends()) known += (known.empty() ? "" : ", ") + name;
-    return not_found("unknown persistence backend '" + options.backend + "' (known: " + known + ")");
+    return not_found("unknown persistence backend '" + options.backend + "' (known: " + known +
+                     ")");
   }
   if (options.node_id == kNoNode) {
     return invalid_argument("persistence backend '" + options.backend + "' needs a node id");

@@ -34,7 +34,7 @@ const Tables& tables() {
 
 #if defined(__x86_64__)
 __attribute__((target("sse4.2"))) std::uint32_t extend_sse42(std::uint32_t crc, const char* p,
-                                                              std::size_t n) {
+                                                             std::size_t n) {
   std::uint64_t c = ~crc;
   while (n >= 8) {
     std::uint64_t word;
@@ -61,7 +61,8 @@ std::uint32_t extend_portable(std::uint32_t crc, const void* data, std::size_t n
   const auto* p = static_cast<const unsigned char*>(data);
   std::uint32_t c = ~crc;
   while (n >= 8) {
-    std::uint32_t lo = c ^ (p[0] | (p[1] << 8) | (p[2] << 16) | (static_cast<std::uint32_t>(p[3]) << 24));
+    std::uint32_t lo =
+        c ^ (p[0] | (p[1] << 8) | (p[2] << 16) | (static_cast<std::uint32_t>(p[3]) << 24));
     c = t[7][lo & 0xff] ^ t[6][(lo >> 8) & 0xff] ^ t[5][(lo >> 16) & 0xff] ^ t[4][lo >> 24] ^
         t[3][p[4]] ^ t[2][p[5]] ^ t[1][p[6]] ^ t[0][p[7]];
     p += 8;

@@ -18,9 +18,7 @@ std::uint32_t extend_portable(std::uint32_t crc, const void* data, std::size_t n
 // A CRC stored next to the data it covers is masked (rotated and offset) so
 // that a CRC of bytes that themselves contain CRCs stays well distributed
 // (LevelDB's rule).
-inline std::uint32_t mask(std::uint32_t crc) {
-  return ((crc >> 15) | (crc << 17)) + 0xa282ead8u;
-}
+inline std::uint32_t mask(std::uint32_t crc) { return ((crc >> 15) | (crc << 17)) + 0xa282ead8u; }
 inline std::uint32_t unmask(std::uint32_t masked) {
   std::uint32_t rot = masked - 0xa282ead8u;
   return (rot >> 17) | (rot << 15);

@@ -112,7 +112,7 @@ class PosixEnv final : public Env {
     return file->read(0, size);
   }
   Result<std::uint64_t> file_size(const std::string& path) override {
-    struct stat st{};
+    struct stat st {};
     if (::stat(path.c_str(), &st) != 0) return os_error("stat", path, errno);
     return static_cast<std::uint64_t>(st.st_size);
   }
@@ -169,7 +169,7 @@ class PosixEnv final : public Env {
   static Result<std::unique_ptr<WritableFile>> open_writer(const std::string& path, int flags) {
     int fd = ::open(path.c_str(), flags, 0644);
     if (fd < 0) return os_error("open", path, errno);
-    struct stat st{};
+    struct stat st {};
     if (::fstat(fd, &st) != 0) {
       int err = errno;
       ::close(fd);

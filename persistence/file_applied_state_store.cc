@@ -217,8 +217,9 @@ Status FileAppliedStateStore::load_base() {
   const std::string path = base_path();
   if (!env_.exists(path)) return Status::ok();
   SYNOD_ASSIGN_OR_RETURN(Bytes contents, env_.read_file(path));
-  SYNOD_ASSIGN_OR_RETURN(FileHeader header, decode_file_header(path, contents, kBaseMagic,
-                                                                kAppliedVersion, "applied-state base"));
+  SYNOD_ASSIGN_OR_RETURN(
+      FileHeader header,
+      decode_file_header(path, contents, kBaseMagic, kAppliedVersion, "applied-state base"));
   ByteReader extra(header.extra);
   auto generation = extra.u64();
   auto applied = extra.u64();
@@ -226,20 +227,20 @@ Status FileAppliedStateStore::load_base() {
   generation_ = *generation;
   applied_ = LogIndex(*applied);
   base_bytes_ = contents.size();
-  auto scan = scan_records(path, contents, header.size, false,
-                           [&](std::uint64_t offset, ByteView payload) {
-                             ByteReader r(payload);
-                             auto table = decode_table(r);
-                             auto key = r.bytes();
-                             Record record;
-                             if (!table || !key || !decode_body(r, record)) {
-                               return corruption(path + " at offset " + std::to_string(offset) +
-                                                 ": malformed applied-state record");
-                             }
-                             record.key.assign(*key);
-                             tables_[static_cast<std::size_t>(*table)][record.key] = record;
-                             return Status::ok();
-                           });
+  auto scan =
+      scan_records(path, contents, header.size, false, [&](std::uint64_t offset, ByteView payload) {
+        ByteReader r(payload);
+        auto table = decode_table(r);
+        auto key = r.bytes();
+        Record record;
+        if (!table || !key || !decode_body(r, record)) {
+          return corruption(path + " at offset " + std::to_string(offset) +
+                            ": malformed applied-state record");
+        }
+        record.key.assign(*key);
+        tables_[static_cast<std::size_t>(*table)][record.key] = record;
+        return Status::ok();
+      });
   return scan.status();
 }
 
@@ -248,8 +249,9 @@ Status FileAppliedStateStore::replay_journal(bool& replayed) {
   const std::string path = journal_path();
   if (!env_.exists(path)) return Status::ok();
   SYNOD_ASSIGN_OR_RETURN(Bytes contents, env_.read_file(path));
-  SYNOD_ASSIGN_OR_RETURN(FileHeader header, decode_file_header(path, contents, kJournalMagic,
-                                                                kAppliedVersion, "applied-state journal"));
+  SYNOD_ASSIGN_OR_RETURN(
+      FileHeader header,
+      decode_file_header(path, contents, kJournalMagic, kAppliedVersion, "applied-state journal"));
   ByteReader extra(header.extra);
   auto generation = extra.u64();
   if (!generation) return corruption(path + ": journal header too short");

@@ -22,12 +22,12 @@ class FileBackend final : public StorageBackend {
     const std::string dir = file_backend_dir(options);
     SYNOD_RETURN_IF_ERROR(env.create_dirs(dir));
     SYNOD_RETURN_IF_ERROR(check_format(env, dir));
-    SYNOD_ASSIGN_OR_RETURN(log_, open_file_log_store(env, dir + "/log", options.segment_bytes,
-                                                     &metrics_));
+    SYNOD_ASSIGN_OR_RETURN(
+        log_, open_file_log_store(env, dir + "/log", options.segment_bytes, &metrics_));
     SYNOD_ASSIGN_OR_RETURN(stable_, open_file_stable_store(env, dir + "/stable", &metrics_));
-    SYNOD_ASSIGN_OR_RETURN(snapshots_, open_file_snapshot_store(env, dir + "/snapshots",
-                                                                options.snapshots_retained,
-                                                                &metrics_));
+    SYNOD_ASSIGN_OR_RETURN(
+        snapshots_,
+        open_file_snapshot_store(env, dir + "/snapshots", options.snapshots_retained, &metrics_));
     SYNOD_ASSIGN_OR_RETURN(applied_,
                            open_file_applied_state_store(env, dir + "/applied", &metrics_));
     return Status::ok();
@@ -40,10 +40,9 @@ class FileBackend final : public StorageBackend {
     SYNOD_ASSIGN_OR_RETURN(Bytes format, env.read_file(path));
     if (format != kFileBackendFormat) {
       std::string shown = format.substr(0, format.find('\n')).substr(0, 80);
-      return failed_precondition(path + ": data format '" + shown + "', this build reads '" +
-                                 std::string(kFileBackendFormat.substr(
-                                     0, kFileBackendFormat.size() - 1)) +
-                                 "'");
+      return failed_precondition(
+          path + ": data format '" + shown + "', this build reads '" +
+          std::string(kFileBackendFormat.substr(0, kFileBackendFormat.size() - 1)) + "'");
     }
     return Status::ok();
   }

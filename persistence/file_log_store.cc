@@ -40,8 +40,7 @@ Result<Entry> decode_entry(const std::string& path, std::uint64_t offset, ByteVi
 
 std::string segment_name(std::uint64_t epoch, LogIndex base) {
   char name[64];
-  std::snprintf(name, sizeof name, "%016" PRIx64 "-%020" PRIu64 ".seg", epoch,
-                base.next().value());
+  std::snprintf(name, sizeof name, "%016" PRIx64 "-%020" PRIu64 ".seg", epoch, base.next().value());
   return name;
 }
 
@@ -50,10 +49,10 @@ struct Segment {
   std::uint64_t epoch = 0;
   LogIndex base;  // index before the first entry
   Term base_term;
-  std::uint64_t size = 0;                // bytes of published records + header
-  std::vector<std::uint64_t> offsets;    // record start per entry
-  std::vector<std::uint32_t> lengths;    // record bytes (header + payload) per entry
-  std::vector<Term> terms;               // per entry
+  std::uint64_t size = 0;              // bytes of published records + header
+  std::vector<std::uint64_t> offsets;  // record start per entry
+  std::vector<std::uint32_t> lengths;  // record bytes (header + payload) per entry
+  std::vector<Term> terms;             // per entry
   std::shared_ptr<RandomAccessFile> reader;
 
   [[nodiscard]] LogIndex last() const { return base + offsets.size(); }
@@ -93,8 +92,8 @@ class FileLogStore final : public LogStore {
   Result<Segment> create_segment(std::uint64_t epoch, LogIndex base, Term base_term);
   Status roll_segment();
   Status open_writer();
-  Status load_segment(const std::string& name, std::map<std::pair<std::uint64_t, std::uint64_t>,
-                                                        Segment>& found);
+  Status load_segment(const std::string& name,
+                      std::map<std::pair<std::uint64_t, std::uint64_t>, Segment>& found);
   Status recover_segment(Segment& segment, bool newest);
 
   Env& env_;
@@ -103,14 +102,14 @@ class FileLogStore final : public LogStore {
   BackendMetrics* metrics_;
 
   mutable std::shared_mutex mutex_;
-  std::deque<Segment> segments_;           // GUARDED_BY(mutex_); never empty after open
-  LogIndex compacted_;                     // GUARDED_BY(mutex_); first_index() - 1
-  Term compacted_term_;                    // GUARDED_BY(mutex_)
-  std::uint64_t generation_ = 0;           // GUARDED_BY(mutex_); bumped by truncate/reset
-  Status failed_;                          // GUARDED_BY(mutex_); sticky write/sync failure
-  std::shared_ptr<WritableFile> writer_;   // GUARDED_BY(mutex_); the last segment
+  std::deque<Segment> segments_;          // GUARDED_BY(mutex_); never empty after open
+  LogIndex compacted_;                    // GUARDED_BY(mutex_); first_index() - 1
+  Term compacted_term_;                   // GUARDED_BY(mutex_)
+  std::uint64_t generation_ = 0;          // GUARDED_BY(mutex_); bumped by truncate/reset
+  Status failed_;                         // GUARDED_BY(mutex_); sticky write/sync failure
+  std::shared_ptr<WritableFile> writer_;  // GUARDED_BY(mutex_); the last segment
   std::atomic<std::uint64_t> durable_{0};
-  Bytes buffer_, scratch_;                 // writer thread only
+  Bytes buffer_, scratch_;  // writer thread only
 };
 
 const Segment& FileLogStore::segment_for(LogIndex index) const {
@@ -290,7 +289,8 @@ Result<std::vector<Entry>> FileLogStore::read_locked(LogIndex lo, LogIndex hi,
     bool limit_hit = false;
     for (; stop < end; ++stop) {
       std::uint64_t entry_bytes = s.lengths[stop] - kRecordHeaderBytes - kEntryPrefixBytes + 24;
-      if (max_bytes > 0 && (out.size() + (stop - first)) > 0 && run_bytes + entry_bytes > max_bytes) {
+      if (max_bytes > 0 && (out.size() + (stop - first)) > 0 &&
+          run_bytes + entry_bytes > max_bytes) {
         limit_hit = true;
         break;
       }
@@ -302,8 +302,9 @@ Result<std::vector<Entry>> FileLogStore::read_locked(LogIndex lo, LogIndex hi,
       SYNOD_ASSIGN_OR_RETURN(Bytes data, s.reader->read(from, to - from));
       for (std::size_t i = first; i < stop; ++i) {
         std::uint64_t at = s.offsets[i];
-        SYNOD_ASSIGN_OR_RETURN(ByteView payload,
-                               decode_record_at(s.path, at, ByteView(data).substr(at - from, s.lengths[i])));
+        SYNOD_ASSIGN_OR_RETURN(
+            ByteView payload,
+            decode_record_at(s.path, at, ByteView(data).substr(at - from, s.lengths[i])));
         SYNOD_ASSIGN_OR_RETURN(Entry e, decode_entry(s.path, at, payload));
         out.push_back(std::move(e));
       }
@@ -415,7 +416,7 @@ Status FileLogStore::load_segment(
   SYNOD_ASSIGN_OR_RETURN(auto reader, env_.open_readable(s.path));
   SYNOD_ASSIGN_OR_RETURN(Bytes head, reader->read(0, 64));
   SYNOD_ASSIGN_OR_RETURN(FileHeader header, decode_file_header(s.path, head, kLogSegmentMagic,
-                                                                kLogSegmentVersion, "log segment"));
+                                                               kLogSegmentVersion, "log segment"));
   ByteReader extra(header.extra);
   auto epoch = extra.u64();
   auto base = extra.u64();

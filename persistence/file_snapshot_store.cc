@@ -51,21 +51,20 @@ Result<SnapshotFile> read_snapshot_file(Env& env, const std::string& path) {
   if (prefix.size() < 16) return corruption("truncated snapshot " + path + ": header cut short");
   std::uint64_t header_bytes = 16 + load_u32(prefix.data() + 12) + 4;
   if (header_bytes > size) {
-    return corruption("truncated snapshot " + path + ": header of " +
-                      std::to_string(header_bytes) + " bytes in a file of " +
-                      std::to_string(size));
+    return corruption("truncated snapshot " + path + ": header of " + std::to_string(header_bytes) +
+                      " bytes in a file of " + std::to_string(size));
   }
   SYNOD_ASSIGN_OR_RETURN(Bytes head, file->read(0, header_bytes));
   SYNOD_ASSIGN_OR_RETURN(FileHeader header, decode_file_header(path, head, kSnapshotMagic,
-                                                                kSnapshotVersion, "snapshot"));
+                                                               kSnapshotVersion, "snapshot"));
   ByteReader extra(header.extra);
   auto index = extra.u64();
   auto term = extra.u64();
   if (!index || !term) return corruption(path + ": snapshot header too short");
   f.meta = {LogIndex(*index), Term(*term), Bytes(*extra.raw(extra.remaining()))};
   f.data_offset = header.size;
-  SYNOD_ASSIGN_OR_RETURN(Bytes trailer,
-                         file->read(size >= kTrailerBytes ? size - kTrailerBytes : 0, kTrailerBytes));
+  SYNOD_ASSIGN_OR_RETURN(
+      Bytes trailer, file->read(size >= kTrailerBytes ? size - kTrailerBytes : 0, kTrailerBytes));
   if (size < header.size + kTrailerBytes || trailer.substr(12) != kTrailerMagic) {
     return corruption("truncated snapshot " + path + ": the end marker is missing (file of " +
                       std::to_string(size) + " bytes)");
@@ -111,8 +110,7 @@ class FileSnapshotStore;
 
 class FileSnapshotWriter final : public SnapshotWriter {
  public:
-  FileSnapshotWriter(FileSnapshotStore* store, std::string path,
-                     std::unique_ptr<WritableFile> file)
+  FileSnapshotWriter(FileSnapshotStore* store, std::string path, std::unique_ptr<WritableFile> file)
       : store_(store), path_(std::move(path)), file_(std::move(file)) {}
   ~FileSnapshotWriter() override;
   Status append(ByteView chunk) override {

@@ -45,7 +45,7 @@ class FileStableStore final : public StableStore {
     if (!env_.exists(path_)) return Status::ok();
     SYNOD_ASSIGN_OR_RETURN(Bytes contents, env_.read_file(path_));
     SYNOD_ASSIGN_OR_RETURN(FileHeader header, decode_file_header(path_, contents, kStableMagic,
-                                                                  kStableVersion, "stable store"));
+                                                                 kStableVersion, "stable store"));
     std::optional<StableState> state;
     SYNOD_ASSIGN_OR_RETURN(
         ScanResult scan,

@@ -47,7 +47,8 @@ class MemoryLogStore final : public LogStore {
     return entries_[index - base_index_.next()].term;
   }
 
-  Result<std::vector<Entry>> read(LogIndex lo, LogIndex hi, std::uint64_t max_bytes) const override {
+  Result<std::vector<Entry>> read(LogIndex lo, LogIndex hi,
+                                  std::uint64_t max_bytes) const override {
     std::lock_guard lock(mutex_);
     SYNOD_RETURN_IF_ERROR(check_read_range(lo, hi, base_index_.next(), last_locked()));
     std::vector<Entry> out;
@@ -249,7 +250,7 @@ class MemoryAppliedStateStore final : public AppliedStateStore {
  private:
   mutable std::mutex mutex_;
   std::array<std::map<std::string, Record>, kAllTables.size()> tables_;  // GUARDED_BY(mutex_)
-  LogIndex applied_;                                                       // GUARDED_BY(mutex_)
+  LogIndex applied_;                                                     // GUARDED_BY(mutex_)
 };
 
 class MemoryBackend final : public StorageBackend {

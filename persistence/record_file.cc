@@ -98,8 +98,9 @@ Result<ScanResult> scan_records(const std::string& path, ByteView contents,
       result.torn_tail = true;
       break;
     }
-    return corruption(where(path, pos) + ": " + problem +
-                      (at_tail ? " (in a file that must be complete)" : " before the end of the file"));
+    return corruption(
+        where(path, pos) + ": " + problem +
+        (at_tail ? " (in a file that must be complete)" : " before the end of the file"));
   }
   result.valid_end = pos;
   return result;

@@ -45,8 +45,8 @@ Result<FileHeader> decode_file_header(const std::string& path, ByteView contents
                                       std::string_view what);
 
 struct ScanResult {
-  std::uint64_t valid_end = 0;   // offset after the last good record
-  bool torn_tail = false;        // bytes after valid_end were discarded
+  std::uint64_t valid_end = 0;  // offset after the last good record
+  bool torn_tail = false;       // bytes after valid_end were discarded
   std::uint64_t records = 0;
 };
 

@@ -26,8 +26,7 @@ Status check_read_range(LogIndex lo, LogIndex hi, LogIndex first, LogIndex last)
   if (lo == hi && lo >= first && lo <= last.next()) return Status::ok();
   if (lo < first || hi > last.next()) {
     return out_of_range("read: range [" + lo.to_string() + ", " + hi.to_string() +
-                        ") outside the log [" + first.to_string() + ", " + last.to_string() +
-                        "]");
+                        ") outside the log [" + first.to_string() + ", " + last.to_string() + "]");
   }
   return Status::ok();
 }

@@ -64,16 +64,23 @@ Flags parse_flags(int argc, char** argv) {
       }
       return argv[++i];
     };
-    if (a == "--dir") f.dir = value();
+    if (a == "--dir")
+      f.dir = value();
     else if (a == "--backends") {
       std::stringstream ss(value());
       for (std::string name; std::getline(ss, name, ',');) f.backends.push_back(name);
-    } else if (a == "--seconds") f.seconds = std::stod(value());
-    else if (a == "--recovery-entries") f.recovery_entries = std::stoull(value());
-    else if (a == "--postgres-url") f.postgres_url = value();
-    else if (a == "--redis-address") f.redis_address = value();
-    else if (a == "--redis-password") f.redis_password = value();
-    else if (a == "--sqlite-path") f.sqlite_path = value();
+    } else if (a == "--seconds")
+      f.seconds = std::stod(value());
+    else if (a == "--recovery-entries")
+      f.recovery_entries = std::stoull(value());
+    else if (a == "--postgres-url")
+      f.postgres_url = value();
+    else if (a == "--redis-address")
+      f.redis_address = value();
+    else if (a == "--redis-password")
+      f.redis_password = value();
+    else if (a == "--sqlite-path")
+      f.sqlite_path = value();
     else {
       std::fprintf(stderr, "unknown flag %s (see the header of persistence_bench.cc)\n", a.c_str());
       std::exit(2);
@@ -204,7 +211,8 @@ void print_row(const Row& r, double raw_mb) {
   std::printf("%-14s %6d %10llu %12.0f %9.2f %11.3f", r.backend.c_str(), r.batch,
               static_cast<unsigned long long>(r.entries), r.entries_per_s(), r.mb_per_s(),
               r.p50_sync_ms);
-  if (r.batch == 256 && raw_mb > 0 && r.backend != "memory") std::printf("   %5.1f%% of raw", 100 * r.mb_per_s() / raw_mb);
+  if (r.batch == 256 && raw_mb > 0 && r.backend != "memory")
+    std::printf("   %5.1f%% of raw", 100 * r.mb_per_s() / raw_mb);
   std::printf("\n");
 }
 
@@ -240,8 +248,8 @@ int main(int argc, char** argv) {
   }
   auto raw_after = run_raw_fdatasync(f, dir);
   double raw_mb = 0;
-  std::printf("%-14s %6s %10s %12s %9s %11s\n", "backend", "batch", "entries", "entries/s",
-              "MB/s", "p50 sync ms");
+  std::printf("%-14s %6s %10s %12s %9s %11s\n", "backend", "batch", "entries", "entries/s", "MB/s",
+              "p50 sync ms");
   for (auto* raw : {&raw_before, &raw_after}) {
     if (raw->is_ok()) {
       print_row(**raw, 0);
@@ -251,8 +259,10 @@ int main(int argc, char** argv) {
     }
   }
   for (const Row& row : rows) print_row(row, raw_mb);
-  std::printf("(%% of raw: MB/s of entry payload against the mean raw write+fdatasync MB/s, "
-              "%.2f)\n", raw_mb);
+  std::printf(
+      "(%% of raw: MB/s of entry payload against the mean raw write+fdatasync MB/s, "
+      "%.2f)\n",
+      raw_mb);
   for (const auto& note : notes) std::printf("note: %s\n", note.c_str());
 
   if (f.recovery_entries > 0) {

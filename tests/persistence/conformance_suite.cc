@@ -11,8 +11,7 @@
 namespace synod::persistence::testing {
 
 std::string make_temp_dir(const std::string& prefix) {
-  std::string pattern =
-      (std::filesystem::temp_directory_path() / (prefix + "-XXXXXX")).string();
+  std::string pattern = (std::filesystem::temp_directory_path() / (prefix + "-XXXXXX")).string();
   char* made = ::mkdtemp(pattern.data());
   if (made == nullptr) ADD_FAILURE() << "mkdtemp " << pattern << " failed";
   return pattern;
@@ -64,12 +63,10 @@ StorageBackend& StorageConformance::open(NodeId node) {
   return *backend_;
 }
 
-
 namespace {
 
-#define SYNOD_REQUIRE_RESTART_SURVIVAL()   \
+#define SYNOD_REQUIRE_RESTART_SURVIVAL() \
   if (!fixture_->survives_restart()) GTEST_SKIP() << "backend keeps nothing across restarts"
-
 
 std::vector<Entry> read_all_entries(LogStore& log) {
   auto r = log.read(log.first_index(), log.last_index().next());
@@ -471,7 +468,8 @@ TEST_P(StorageConformance, RejectedBatchChangesNothing) {
   bad_type.ops.push_back(RecordOp::put(Table::kKv, Record{"k2", {std::string("not an int")}, ""}));
   EXPECT_CODE(store.apply_batch(bad_type), StatusCode::kInvalidArgument);
   AppliedBatch too_many{LogIndex(11), false, {}};
-  too_many.ops.push_back(RecordOp::put(Table::kNodes, Record{"n", {"a", "b", "c", std::int64_t{1}, "e"}, ""}));
+  too_many.ops.push_back(
+      RecordOp::put(Table::kNodes, Record{"n", {"a", "b", "c", std::int64_t{1}, "e"}, ""}));
   EXPECT_CODE(store.apply_batch(too_many), StatusCode::kInvalidArgument);
   EXPECT_EQ(*store.applied_index(), LogIndex(10));
   auto records = load_records(store);
@@ -487,9 +485,8 @@ TEST_P(StorageConformance, LoadAllStopsAtTheVisitorsError) {
   }
   ASSERT_OK(store.apply_batch(batch));
   int seen = 0;
-  Status s = store.load_all([&](Table, const Record&) {
-    return ++seen == 2 ? aborted("enough") : Status::ok();
-  });
+  Status s = store.load_all(
+      [&](Table, const Record&) { return ++seen == 2 ? aborted("enough") : Status::ok(); });
   EXPECT_EQ(s.code(), StatusCode::kAborted);
   EXPECT_EQ(seen, 2);
 }
@@ -498,8 +495,11 @@ TEST_P(StorageConformance, AppliedStateSurvivesReopen) {
   SYNOD_REQUIRE_RESTART_SURVIVAL();
   for (std::uint64_t i = 1; i <= 50; ++i) {
     AppliedBatch batch{LogIndex(i), false, {}};
-    batch.ops.push_back(RecordOp::put(Table::kKv, Record{"key" + std::to_string(i % 10), {std::int64_t(i)}, std::string(200, 'v')}));
-    if (i % 5 == 0) batch.ops.push_back(RecordOp::erase(Table::kKv, "key" + std::to_string((i + 1) % 10)));
+    batch.ops.push_back(RecordOp::put(
+        Table::kKv,
+        Record{"key" + std::to_string(i % 10), {std::int64_t(i)}, std::string(200, 'v')}));
+    if (i % 5 == 0)
+      batch.ops.push_back(RecordOp::erase(Table::kKv, "key" + std::to_string((i + 1) % 10)));
     ASSERT_OK(backend_->applied_state().apply_batch(batch));
   }
   auto before = load_records(backend_->applied_state());

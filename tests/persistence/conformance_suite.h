@@ -92,7 +92,7 @@ class StorageConformance : public ::testing::TestWithParam<ConformanceParam> {
 
 // Use inside namespace synod::persistence::testing (gtest pastes the suite
 // name into identifiers, so it cannot be qualified).
-#define SYNOD_INSTANTIATE_STORAGE_CONFORMANCE(Name, maker)                         \
-  INSTANTIATE_TEST_SUITE_P(Name, StorageConformance,                               \
-                           ::testing::Values(ConformanceParam{#Name, maker}),      \
+#define SYNOD_INSTANTIATE_STORAGE_CONFORMANCE(Name, maker)                    \
+  INSTANTIATE_TEST_SUITE_P(Name, StorageConformance,                          \
+                           ::testing::Values(ConformanceParam{#Name, maker}), \
                            [](const auto& info) { return info.param.name; })

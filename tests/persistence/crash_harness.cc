@@ -69,12 +69,9 @@ CrashTestReport run_crash_cycles(const CrashTestOptions& options) {
       ADD_FAILURE() << "pipe failed";
       return report;
     }
-    std::vector<std::string> args = {writer,
-                                     options.backend,
-                                     options.data_dir,
-                                     "1",
-                                     std::to_string(rng()),
-                                     std::to_string(options.segment_bytes)};
+    std::vector<std::string> args = {
+        writer, options.backend,       options.data_dir,
+        "1",    std::to_string(rng()), std::to_string(options.segment_bytes)};
     if (!options.sqlite_path.empty()) args.push_back(options.sqlite_path);
     pid_t child = ::fork();
     if (child == 0) {

@@ -17,8 +17,8 @@ inline std::size_t crash_entry_size(std::uint64_t index) { return 16 + (index * 
 
 struct CrashTestOptions {
   std::string backend = "file";
-  std::string data_dir;           // shared by the child and the checks
-  std::string sqlite_path;        // passed on for sqlite
+  std::string data_dir;                     // shared by the child and the checks
+  std::string sqlite_path;                  // passed on for sqlite
   std::uint64_t segment_bytes = 256 << 10;  // small: crashes hit segment rollovers
   int cycles = 200;
   std::uint64_t seed = 1;

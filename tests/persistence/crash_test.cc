@@ -20,11 +20,12 @@ void run_for(const std::string& backend) {
   CrashTestReport report = run_crash_cycles(options);
   EXPECT_EQ(report.cycles, options.cycles);
   EXPECT_GT(report.max_durable_reported, 0u);
-  std::printf("%s crash cycles: %d (killed during start-up: %d), max durable reported %llu, "
-              "final last index %llu\n",
-              backend.c_str(), report.cycles, report.killed_before_first_report,
-              static_cast<unsigned long long>(report.max_durable_reported),
-              static_cast<unsigned long long>(report.final_last_index));
+  std::printf(
+      "%s crash cycles: %d (killed during start-up: %d), max durable reported %llu, "
+      "final last index %llu\n",
+      backend.c_str(), report.cycles, report.killed_before_first_report,
+      static_cast<unsigned long long>(report.max_durable_reported),
+      static_cast<unsigned long long>(report.final_last_index));
   remove_temp_dir(dir);
 }
 

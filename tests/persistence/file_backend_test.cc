@@ -1,6 +1,8 @@
 // The file backend beyond the conformance suite: CRC32C vectors, recovery
 // after simulated power cuts (FaultInjectionEnv), and clear errors for
 // damaged or foreign files.
+#include "persistence/file_backend.h"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -12,7 +14,6 @@
 #include "persistence/backend_metrics.h"
 #include "persistence/crc32c.h"
 #include "persistence/fault_injection_env.h"
-#include "persistence/file_backend.h"
 #include "persistence/file_log_store.h"
 #include "persistence/record_file.h"
 #include "tests/persistence/conformance_suite.h"
@@ -47,8 +48,8 @@ TEST(Crc32c, HardwareAndTablePathsAgreeAndExtendComposes) {
     std::uint32_t whole = crc32c::value(data);
     EXPECT_EQ(whole, crc32c::extend_portable(0, data.data(), n)) << n;
     std::size_t half = n / 3;
-    EXPECT_EQ(whole, crc32c::extend(crc32c::extend(0, data.data(), half), data.data() + half,
-                                    n - half));
+    EXPECT_EQ(whole,
+              crc32c::extend(crc32c::extend(0, data.data(), half), data.data() + half, n - half));
   }
   EXPECT_EQ(crc32c::unmask(crc32c::mask(0xdeadbeef)), 0xdeadbeefu);
   EXPECT_NE(crc32c::mask(0xdeadbeef), 0xdeadbeefu);
@@ -216,9 +217,7 @@ TEST_F(FileBackendTest, LeftoversOfAnInterruptedResetAreDropped) {
 TEST_F(FileBackendTest, WrongFormatVersionsAreClearErrors) {
   open();
   backend_.reset();
-  {
-    std::ofstream(node_dir() + "/FORMAT") << "synod-file-backend 9\n";
-  }
+  { std::ofstream(node_dir() + "/FORMAT") << "synod-file-backend 9\n"; }
   auto opened = try_open();
   ASSERT_FALSE(opened.is_ok());
   EXPECT_EQ(opened.status().code(), StatusCode::kFailedPrecondition);
@@ -308,11 +307,15 @@ TEST_F(FileBackendTest, AppliedStateSurvivesATornJournalAndCheckpoints) {
   // ~6 MiB of batches: at least one checkpoint (base rewrite) happens.
   for (std::uint64_t i = 1; i <= 300; ++i) {
     AppliedBatch batch{LogIndex(i), false, {}};
-    batch.ops.push_back(RecordOp::put(Table::kKv, Record{"k" + std::to_string(i % 37), {}, std::string(20000, 'x')}));
+    batch.ops.push_back(RecordOp::put(
+        Table::kKv, Record{"k" + std::to_string(i % 37), {}, std::string(20000, 'x')}));
     ASSERT_OK(backend_->applied_state().apply_batch(batch));
   }
   backend_.reset();
-  { std::ofstream(node_dir() + "/applied/journal", std::ios::app | std::ios::binary) << "half a bat"; }
+  {
+    std::ofstream(node_dir() + "/applied/journal", std::ios::app | std::ios::binary)
+        << "half a bat";
+  }
   open();
   EXPECT_EQ(*backend_->applied_state().applied_index(), LogIndex(300));
   int records = 0;
