@@ -102,7 +102,7 @@ std::string render_yaml(const NodeConfig& config, bool comments, bool redact_sec
   return out;
 }
 
-std::string escape_cell(std::string text) {
+std::string escape_cell(std::string_view text) {
   std::string out;
   for (char c : text) {
     if (c == '|') out += '\\';
@@ -131,8 +131,7 @@ std::string markdown_reference() {
              "| Key | Type | Default | Description |\n|---|---|---|---|\n";
     }
     out += "| `" + std::string(key.path) + "` | " + escape_cell(describe(key)) + " | `" +
-           escape_cell(format_plain(key, defaults)) + "` | " + escape_cell(std::string(key.doc)) +
-           " |\n";
+           escape_cell(format_plain(key, defaults)) + "` | " + escape_cell(key.doc) + " |\n";
   }
   return out;
 }
