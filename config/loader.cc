@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <climits>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -424,6 +425,10 @@ Result<NodeConfig> load(const LoadOptions& options) {
     std::ifstream in(options.file);
     if (!in) {
       return not_found(options.file + ": cannot read config file: " + std::strerror(errno));
+    }
+    std::error_code ignored;
+    if (std::filesystem::is_directory(options.file, ignored)) {
+      return invalid_argument(options.file + ": cannot read config file: it is a directory");
     }
     std::stringstream text;
     text << in.rdbuf();

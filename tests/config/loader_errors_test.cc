@@ -149,6 +149,11 @@ TEST(ConfigErrors, FileNotFound) {
             "/nonexistent/synod/node.yaml: cannot read config file: No such file or directory");
 }
 
+TEST(ConfigErrors, DirectoryInsteadOfFile) {
+  std::string dir = std::filesystem::path(write_yaml("")).parent_path().string();
+  EXPECT_EQ(load_error(options(dir)), dir + ": cannot read config file: it is a directory");
+}
+
 TEST(ConfigErrors, DuplicateKey) {
   EXPECT_THAT(yaml_error("raft:\n  pre_vote: true\n  lease_read: true\n  pre_vote: false\n"),
               HasSubstr("node.yaml:4:3: raft.pre_vote: duplicate key \"pre_vote\" (first defined "
