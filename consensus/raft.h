@@ -121,15 +121,21 @@ struct Ready {
   std::vector<Entry> entries;                   // append (step 2)
   std::vector<Message> messages;                // send now (step 1)
   std::vector<Message> messages_after_persist;  // send after step 2 (step 3)
-  std::vector<Entry> committed_entries;         // apply (step 4)
-  std::vector<ReadState> read_states;           // serve (step 4)
+  // apply (step 4). Includes kNoop and kConfChange entries: the core has
+  // already switched to a conf change's configuration when it was appended;
+  // the node only updates what it keeps beside (peer addresses from
+  // decode_conf_change(entry.data).context).
+  std::vector<Entry> committed_entries;
+  std::vector<ReadState> read_states;  // serve (step 4)
   [[nodiscard]] bool empty() const;
 };
 
 class Raft {
  public:
   // Restores from storage: hard state, snapshot configuration, and the
-  // configuration changes in committed entries after it. `applied` is the
+  // configuration changes in every stored entry after the snapshot
+  // (committed or not: a configuration counts once appended, see
+  // docs/raft.md). `applied` is the
   // index the state machine has already applied (0 = the snapshot index);
   // committed entries after it are handed out again in Ready.
   // `storage` and `random` must outlive the Raft.
