@@ -46,8 +46,6 @@ class Problems {
   std::vector<std::string> lines_;
 };
 
-std::string quoted(std::string_view text) { return "\"" + std::string(text) + "\""; }
-
 std::string lower(std::string text) {
   for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return text;
@@ -61,7 +59,7 @@ const KeyInfo* find_env_key(std::string_view name) {
 }
 
 std::string did_you_mean(std::string_view suggestion) {
-  return suggestion.empty() ? "" : " (did you mean " + quoted(suggestion) + "?)";
+  return suggestion.empty() ? "" : " (did you mean " + quote(suggestion) + "?)";
 }
 
 std::string join_path(std::string_view prefix, std::string_view name) {
@@ -80,8 +78,8 @@ std::string unknown_path_message(std::string_view path) {
     if (!known_section) {
       std::string suggestion = closest_match(component, children_of(prefix));
       if (!suggestion.empty()) suggestion = join_path(prefix, suggestion);
-      if (prefix.empty()) return "unknown section " + quoted(component) + did_you_mean(suggestion);
-      return "unknown key " + quoted(component) + " in section " + quoted(prefix) +
+      if (prefix.empty()) return "unknown section " + quote(component) + did_you_mean(suggestion);
+      return "unknown key " + quote(component) + " in section " + quote(prefix) +
              did_you_mean(suggestion);
     }
     prefix = candidate;
@@ -161,7 +159,7 @@ class Layer {
       std::string best =
           closest_match(lower(name.size() > prefix ? name.substr(prefix) : ""), suffixes);
       problems_.add(name, "",
-                    "unknown config variable: no key of section " + quoted(section) +
+                    "unknown config variable: no key of section " + quote(section) +
                         " has this name" + did_you_mean(best.empty() ? "" : vars_by_suffix[best]));
     }
   }
@@ -171,7 +169,7 @@ class Layer {
     std::string path(equals == std::string::npos ? ""
                                                  : trim(std::string_view(text).substr(0, equals)));
     if (path.empty()) {
-      problems_.add("--set " + quoted(text), "",
+      problems_.add("--set " + quote(text), "",
                     "invalid override (expected path=value, e.g. raft.heartbeat_interval=100ms)");
       return;
     }
@@ -218,7 +216,7 @@ class Layer {
       auto [it, inserted] = first_line.emplace(name, name_node.Mark().line + 1);
       if (!inserted) {
         problems_.add(location, path,
-                      "duplicate key " + quoted(name) + " (first defined at line " +
+                      "duplicate key " + quote(name) + " (first defined at line " +
                           std::to_string(it->second) + ")");
         continue;
       }
@@ -287,7 +285,7 @@ class Layer {
         return;
       }
       if (!entries.emplace(entry.first.Scalar(), entry.second.Scalar()).second) {
-        finish(key, "duplicate key " + quoted(entry.first.Scalar()), entry_location);
+        finish(key, "duplicate key " + quote(entry.first.Scalar()), entry_location);
         return;
       }
     }

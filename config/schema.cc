@@ -28,19 +28,6 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
   return row[b.size()];
 }
 
-std::string quoted(std::string_view text) {
-  std::string out = "\"";
-  for (char c : text) {
-    if (c == '"' || c == '\\') out += '\\';
-    if (c == '\n') {
-      out += "\\n";
-      continue;
-    }
-    out += c;
-  }
-  return out + "\"";
-}
-
 std::vector<std::string> split_list(std::string_view text) {
   std::vector<std::string> out;
   text = trim(text);
@@ -98,7 +85,7 @@ std::string range_error(const KeyInfo& key, const ConstFieldRef& ref, long doubl
 }
 
 std::string number_error(const KeyInfo& key, std::string_view text) {
-  std::string shown = quoted(trim(text));
+  std::string shown = quote(trim(text));
   switch (key.kind) {
     case Kind::kDuration:
       return "invalid duration " + shown + " (expected e.g. 150ms, 2s, 1m, 1h30m)";
@@ -208,6 +195,19 @@ std::string KeyInfo::type_name() const {
   return "?";
 }
 
+std::string quote(std::string_view text) {
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out + "\"";
+}
+
 const KeyInfo* find_key(std::string_view path) {
   for (const KeyInfo& key : schema()) {
     if (key.path == path) return &key;
@@ -270,19 +270,19 @@ std::string check_value(const KeyInfo& key, const NodeConfig& config) {
         if constexpr (std::is_same_v<T, std::string>) {
           if (field->empty()) return key.required ? "must not be empty" : "";
           if (key.kind == Kind::kAddress && !is_host_port(*field)) {
-            return "invalid address " + quoted(*field) +
+            return "invalid address " + quote(*field) +
                    " (expected host:port, e.g. 127.0.0.1:8300)";
           }
           if (key.kind == Kind::kEnum &&
               std::find(key.allowed.begin(), key.allowed.end(), *field) == key.allowed.end()) {
-            return "invalid value " + quoted(*field) + " (allowed: " + allowed_list(key) + ")";
+            return "invalid value " + quote(*field) + " (allowed: " + allowed_list(key) + ")";
           }
           return "";
         } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
           for (const std::string& item : *field) {
             if (item.empty()) return "list items must not be empty";
             if (key.kind == Kind::kAddressList && !is_host_port(item)) {
-              return "invalid address " + quoted(item) +
+              return "invalid address " + quote(item) +
                      " in list (expected host:port, e.g. 10.0.0.2:8301)";
             }
           }
@@ -291,7 +291,7 @@ std::string check_value(const KeyInfo& key, const NodeConfig& config) {
           for (const auto& [name, value] : *field) {
             if (name.empty()) return "map keys must not be empty";
             if (std::find(key.allowed.begin(), key.allowed.end(), value) == key.allowed.end()) {
-              return "invalid value " + quoted(value) + " for " + quoted(name) +
+              return "invalid value " + quote(value) + " for " + quote(name) +
                      " (allowed: " + allowed_list(key) + ")";
             }
           }
@@ -317,7 +317,7 @@ std::string set_from_text(const KeyInfo& key, NodeConfig& config, std::string_vi
         if constexpr (std::is_same_v<T, bool>) {
           auto parsed = parse_bool(text);
           if (!parsed) {
-            return "invalid boolean " + quoted(trim(text)) + " (expected true or false)";
+            return "invalid boolean " + quote(trim(text)) + " (expected true or false)";
           }
           *field = *parsed;
           return "";
@@ -333,7 +333,7 @@ std::string set_from_text(const KeyInfo& key, NodeConfig& config, std::string_vi
           for (const std::string& entry : split_list(text)) {
             std::size_t equals = entry.find('=');
             if (equals == std::string::npos) {
-              return "invalid map entry " + quoted(entry) + " (expected name=strategy)";
+              return "invalid map entry " + quote(entry) + " (expected name=strategy)";
             }
             (*field)[std::string(trim(std::string_view(entry).substr(0, equals)))] =
                 std::string(trim(std::string_view(entry).substr(equals + 1)));
@@ -356,28 +356,28 @@ std::string format_value(const KeyInfo& key, const NodeConfig& config, bool reda
           return *field ? "true" : "false";
         } else if constexpr (std::is_same_v<T, std::string>) {
           if (!redact_secrets || field->empty() || key.secrecy == Secrecy::kPublic) {
-            return quoted(*field);
+            return quote(*field);
           }
-          if (key.secrecy == Secrecy::kSecret) return quoted("<redacted>");
+          if (key.secrecy == Secrecy::kSecret) return quote("<redacted>");
           // kUrlPassword: scheme://user:PASSWORD@host -> scheme://user:<redacted>@host
           std::size_t scheme = field->find("://");
           std::size_t at = field->find('@', scheme == std::string::npos ? 0 : scheme + 3);
           std::size_t start = scheme == std::string::npos ? 0 : scheme + 3;
           std::size_t colon = field->find(':', start);
           if (at == std::string::npos || colon == std::string::npos || colon > at) {
-            return quoted(*field);
+            return quote(*field);
           }
-          return quoted(field->substr(0, colon + 1) + "<redacted>" + field->substr(at));
+          return quote(field->substr(0, colon + 1) + "<redacted>" + field->substr(at));
         } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
           std::string out = "[";
           for (const std::string& item : *field) {
-            out += (out.size() > 1 ? ", " : "") + quoted(item);
+            out += (out.size() > 1 ? ", " : "") + quote(item);
           }
           return out + "]";
         } else if constexpr (std::is_same_v<T, std::map<std::string, std::string>>) {
           std::string out = "{";
           for (const auto& [name, value] : *field) {
-            out += (out.size() > 1 ? ", " : "") + quoted(name) + ": " + quoted(value);
+            out += (out.size() > 1 ? ", " : "") + quote(name) + ": " + quote(value);
           }
           return out + "}";
         } else if constexpr (std::is_same_v<T, Millis>) {

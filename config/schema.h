@@ -76,6 +76,10 @@ struct KeyInfo {
 // A key's allowed values joined for messages: "file, sqlite, postgres".
 std::string allowed_list(const KeyInfo& key);
 
+// `text` in double quotes with " and \ escaped: YAML-safe, and how messages
+// show values ("invalid value \"mysql\"").
+std::string quote(std::string_view text);
+
 // Every key, in documentation order (grouped by section).
 const std::vector<KeyInfo>& schema();
 // The key with this exact dotted path, or nullptr.
