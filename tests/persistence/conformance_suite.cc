@@ -3,7 +3,9 @@
 #include "tests/persistence/conformance_suite.h"
 
 #include <cstdlib>
+#include <atomic>
 #include <filesystem>
+#include <thread>
 
 #include "tests/persistence/test_entries.h"
 #include "tests/persistence/test_status.h"
@@ -288,6 +290,42 @@ TEST_P(StorageConformance, TruncationCompactionAndResetSurviveReopen) {
   EXPECT_EQ(log->first_index(), LogIndex(501));
   EXPECT_EQ(log->last_index(), LogIndex(500));
   EXPECT_EQ(*log->term_at(LogIndex(500)), Term(9));
+}
+
+TEST_P(StorageConformance, SyncAndReadsRunConcurrentlyWithAppends) {
+  LogStore& log = backend_->log();
+  std::atomic<bool> done{false};
+  std::atomic<int> violations{0};
+  std::thread syncer([&] {
+    LogIndex seen;
+    while (!done.load()) {
+      if (!log.sync().is_ok()) ++violations;
+      LogIndex durable = log.durable_index();
+      if (durable < seen || durable > log.last_index()) ++violations;
+      seen = durable;
+    }
+  });
+  std::thread reader([&] {
+    while (!done.load()) {
+      LogIndex last = log.last_index();
+      if (last == LogIndex(0)) continue;
+      auto r = log.read(last.value() > 10 ? last - 10 : LogIndex(1), last.next());
+      if (!r.is_ok()) {
+        ++violations;
+        continue;
+      }
+      for (const Entry& e : *r) {
+        if (!entry_intact(e, 64)) ++violations;
+      }
+    }
+  });
+  for (std::uint64_t i = 1; i <= 1000; i += 10) ASSERT_OK(log.append(make_entries(i, i + 9)));
+  done = true;
+  syncer.join();
+  reader.join();
+  EXPECT_EQ(violations.load(), 0);
+  ASSERT_OK(log.sync());
+  EXPECT_EQ(log.durable_index(), LogIndex(1000));
 }
 
 // ---- StableStore -----------------------------------------------------------

@@ -327,6 +327,23 @@ TEST_F(FileBackendTest, AppliedStateSurvivesATornJournalAndCheckpoints) {
   EXPECT_TRUE(fs::exists(node_dir() + "/applied/base"));
 }
 
+TEST_F(FileBackendTest, AppendsAndSyncsAreMeasured) {
+  BackendMetrics metrics("file");
+  auto appends = metrics.append_seconds().count();
+  auto syncs = metrics.sync_seconds().count();
+  double bytes = metrics.bytes_written().value();
+  LogStore& log = open();
+  ASSERT_OK(log.append(make_entries(1, 10)));
+  ASSERT_OK(log.append(make_entries(11, 20)));
+  ASSERT_OK(log.sync());
+  EXPECT_EQ(metrics.append_seconds().count(), appends + 2);
+  EXPECT_EQ(metrics.sync_seconds().count(), syncs + 1);
+  EXPECT_EQ(metrics.bytes_written().value(), bytes + 20 * (8 + 17 + 64));
+  std::string rendered = metrics::Registry::global().render();
+  EXPECT_NE(rendered.find("synod_persistence_sync_seconds_count{backend=\"file\"}"),
+            std::string::npos);
+}
+
 TEST_F(FileBackendTest, ReadersRunWhileTheWriterAppendsAndSyncs) {
   segment_bytes_ = 8192;
   LogStore& log = open();
