@@ -87,6 +87,7 @@ void Connection::retire(CloseReason reason) {
 }
 
 void Connection::send_control(MessageType type, Bytes payload) {
+  if (!is_channel_control_type(type) || retiring_ || closed_) return;
   priority_.push_back({type, 0, std::move(payload)});
   flush();
 }
@@ -161,6 +162,7 @@ Status Connection::handle_frame(Frame& frame, CloseReason& reason) {
       HandshakeOutcome outcome = handshake_->take_outcome();
       sealer_ = std::move(outcome.sealer);
       if (!sealer_) sealer_ = std::make_unique<IdentitySealer>();
+      sealer_->attach(*this);
       peer_ = outcome.peer;
       established_ = true;
       handshake_timer_.cancel();

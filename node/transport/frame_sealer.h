@@ -15,6 +15,10 @@
 //   else looks at the payload. It must undo seal() or fail; a failure closes
 //   the connection with the Status message as the logged reason and the
 //   metric reason "unseal".
+// - attach() runs once when the connection is established, before any frame
+//   is sealed or opened. The sink stays valid for the sealer's whole life
+//   (both belong to the connection), so a sealer may keep it to start a rekey
+//   on its own schedule.
 // - Frames of the channel-control types (MessageType 16..31) are handed to
 //   on_control() after open() instead of the application; the sealer may
 //   answer through `sink` (e.g. a rekey exchange).
@@ -32,8 +36,8 @@ namespace synod::node::transport {
 class ControlSink {
  public:
   virtual ~ControlSink() = default;
-  // Queues a channel-control frame (type in 16..31) ahead of nothing in
-  // particular: it is sealed and written in order with the other frames.
+  // Queues a channel-control frame (type in 16..31); it is sealed and goes
+  // out at the front of the next write, ahead of queued application frames.
   virtual void send_control(MessageType type, Bytes payload) = 0;
 };
 
@@ -42,6 +46,7 @@ class FrameSealer {
   virtual ~FrameSealer() = default;
   // A short name for logs ("identity", "xchacha20poly1305+lz4").
   [[nodiscard]] virtual std::string_view name() const = 0;
+  virtual void attach(ControlSink& /*sink*/) {}
   virtual Status seal(FrameHeader& header, Bytes& payload) = 0;
   virtual Status open(FrameHeader& header, Bytes& payload) = 0;
   // A channel-control frame arrived. The default refuses it.
