@@ -42,42 +42,40 @@ std::uint64_t HistoryRecorder::invoke(Operation op) {
   return ops_.back().id;
 }
 
-std::uint64_t HistoryRecorder::invoke_put(std::uint64_t client, std::string key,
-                                          std::string value) {
+namespace {
+
+Operation new_operation(std::uint64_t client, OpKind kind, std::string key) {
   Operation op;
   op.client = client;
-  op.kind = OpKind::kPut;
+  op.kind = kind;
   op.key = std::move(key);
+  return op;
+}
+
+}  // namespace
+
+std::uint64_t HistoryRecorder::invoke_put(std::uint64_t client, std::string key,
+                                          std::string value) {
+  Operation op = new_operation(client, OpKind::kPut, std::move(key));
   op.value = std::move(value);
   return invoke(std::move(op));
 }
 
 std::uint64_t HistoryRecorder::invoke_get(std::uint64_t client, std::string key) {
-  Operation op;
-  op.client = client;
-  op.kind = OpKind::kGet;
-  op.key = std::move(key);
-  return invoke(std::move(op));
+  return invoke(new_operation(client, OpKind::kGet, std::move(key)));
 }
 
 std::uint64_t HistoryRecorder::invoke_cas(std::uint64_t client, std::string key,
                                           std::optional<std::string> expected,
                                           std::string value) {
-  Operation op;
-  op.client = client;
-  op.kind = OpKind::kCas;
-  op.key = std::move(key);
+  Operation op = new_operation(client, OpKind::kCas, std::move(key));
   op.expected = std::move(expected);
   op.value = std::move(value);
   return invoke(std::move(op));
 }
 
 std::uint64_t HistoryRecorder::invoke_delete(std::uint64_t client, std::string key) {
-  Operation op;
-  op.client = client;
-  op.kind = OpKind::kDelete;
-  op.key = std::move(key);
-  return invoke(std::move(op));
+  return invoke(new_operation(client, OpKind::kDelete, std::move(key)));
 }
 
 // Callers hold mutex_. Unknown ids and double completions are ignored: the

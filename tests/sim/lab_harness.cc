@@ -21,6 +21,8 @@ LabHarness::LabHarness(int nodes, std::uint64_t seed, std::uint64_t snapshot_ent
   set_unreliable(unreliable);
 }
 
+LabHarness::LabHarness(const ClusterOptions& options) : n_(options.nodes), cluster_(options) {}
+
 LabHarness::~LabHarness() {
   EXPECT_TRUE(cluster_.ok()) << cluster_.violation() << "\nrecent events:\n"
                              << cluster_.recent_trace();

@@ -25,6 +25,7 @@ class LabHarness {
 
   explicit LabHarness(int nodes, std::uint64_t seed = 1, std::uint64_t snapshot_entries = 0,
                       bool unreliable = false);
+  explicit LabHarness(const ClusterOptions& options);
   ~LabHarness();
 
   Cluster& cluster() { return cluster_; }

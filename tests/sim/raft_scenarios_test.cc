@@ -363,6 +363,67 @@ void figure8(bool unreliable, std::uint64_t seed) {
 
 TEST(RaftLab, Figure8) { figure8(false, 21); }
 
+// The exact sequence of the Raft paper's Figure 8, forced with partitions:
+// S1 (leader of term t1) replicates X only to S2; S3..S5 elect L2 which
+// appends N2 at X's index and is cut off at once; S1 or S2 then leads a later
+// term and replicates X to S3 one entry per message. A leader that committed
+// X by counting replicas (X is not of its term) would let L2 win afterwards
+// and erase it: the leader-completeness check fires when L2 takes office.
+// A correct leader commits X only together with its own term's entry, and
+// then L2 cannot win.
+TEST(RaftLab, Figure8Paper) {
+  for (std::uint64_t seed = 1; seed <= 20; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    ClusterOptions options = lab_options(5, 500 + seed, 0);
+    options.raft.pre_vote = false;
+    options.raft.check_quorum = false;
+    options.raft.max_append_bytes = 1;  // one entry per AppendEntries
+    options.raft.max_inflight_messages = 1;
+    LabHarness lab(options);
+    Cluster& cluster = lab.cluster();
+    auto leader_among = [&](const std::vector<NodeId>& ids) {
+      for (NodeId id : ids) {
+        if (Raft* r = cluster.raft(id); r != nullptr && r->role() == Role::kLeader) return id;
+      }
+      return kNoNode;
+    };
+    lab.one(v(1), 5, true);
+    const NodeId s1 = lab.check_one_leader();
+    const int l = lab.index_of(s1);
+    const NodeId s2 = lab.id(l + 1), s3 = lab.id(l + 2), s4 = lab.id(l + 3), s5 = lab.id(l + 4);
+
+    cluster.partition({{s1, s2}, {s3, s4, s5}});
+    const auto x = lab.start(s1, v(2));
+    ASSERT_TRUE(x.is_leader);
+    ASSERT_TRUE(cluster.run_until([&] { return cluster.disk(s2).last_index() >= x.index; },
+                                  1 * kSecond));
+    cluster.partition({{s1}, {s2}, {s3, s4, s5}});
+    ASSERT_TRUE(cluster.run_until([&] { return leader_among({s3, s4, s5}) != kNoNode; },
+                                  5 * kSecond));
+    const NodeId l2 = leader_among({s3, s4, s5});
+    // Cut L2 off at once: its no-op at X's index stays its own.
+    std::vector<NodeId> rest;
+    for (NodeId id : {s3, s4, s5}) {
+      if (id != l2) rest.push_back(id);
+    }
+    cluster.partition({{s1, s2, rest[0], rest[1]}, {l2}});
+    NodeId w = kNoNode;
+    const bool committed = cluster.run_until(
+        [&] {
+          w = leader_among({s1, s2});
+          return w != kNoNode && cluster.raft(w)->commit_index() >= x.index;
+        },
+        10 * kSecond);
+    ASSERT_TRUE(committed) << "S1/S2 never committed X";
+    // Cut off both holders of X the moment X counts as committed.
+    cluster.partition({{l2, rest[0], rest[1]}, {s1}, {s2}});
+    cluster.run_until([&] { return !cluster.ok(); }, 3 * kSecond);
+    ASSERT_TRUE(cluster.ok()) << cluster.violation();
+    cluster.heal();
+    lab.one(v(3), 5, true);
+  }
+}
+
 TEST(RaftLab, UnreliableAgree) {
   LabHarness lab(5, 5, 0, true);
   for (int iteration = 1; iteration < 50; ++iteration) {

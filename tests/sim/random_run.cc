@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <set>
 #include <vector>
 
 #include "consensus/history/linearizability.h"
@@ -13,7 +14,9 @@ namespace {
 // The nemesis: every few hundred milliseconds, one fault (or a repair).
 class Nemesis {
  public:
-  Nemesis(Cluster& cluster, int max_nodes) : cluster_(cluster), max_nodes_(max_nodes) {}
+  // figure8: the Figure 8 nemesis instead of the general one (see act_figure8).
+  Nemesis(Cluster& cluster, int max_nodes, bool figure8)
+      : cluster_(cluster), max_nodes_(max_nodes), figure8_(figure8) {}
 
   void start(Micros until) {
     until_ = until;
@@ -25,6 +28,7 @@ class Nemesis {
 
   // Undoes every fault: heals the network, makes it reliable, restarts nodes.
   void heal_all() {
+    isolated_.clear();
     cluster_.heal();
     cluster_.network() = NetworkOptions{};
     for (NodeId id : cluster_.all_nodes()) cluster_.restart(id);
@@ -34,9 +38,15 @@ class Nemesis {
  private:
   void schedule_next() {
     Random& rng = cluster_.random();
-    cluster_.schedule(rng.uniform(50 * kMillis, 400 * kMillis), [this] {
+    const Micros gap = figure8_ ? rng.uniform(2 * kMillis, 60 * kMillis)
+                                : rng.uniform(50 * kMillis, 400 * kMillis);
+    cluster_.schedule(gap, [this] {
       if (cluster_.now() >= until_) return;
-      act();
+      if (figure8_) {
+        act_figure8();
+      } else {
+        act();
+      }
       schedule_next();
     });
   }
@@ -61,6 +71,8 @@ class Nemesis {
     const std::vector<NodeId> all = cluster_.all_nodes();
     switch (rng.uniform(0, 11)) {
       case 0:
+        bounce(rng);
+        break;
       case 1: {  // crash a node (maybe the leader), restart it later
         if (up.empty()) break;
         NodeId victim = rng.chance(0.4) && cluster_.leader() != kNoNode ? cluster_.leader()
@@ -130,6 +142,54 @@ class Nemesis {
     }
   }
 
+  // Raft paper Figure 8: leaders are cut off (crashed or isolated) moments
+  // after taking office, while their entries are half replicated, and come
+  // back later; at least three of five nodes stay reachable.
+  void act_figure8() {
+    ++actions_;
+    Random& rng = cluster_.random();
+    const NodeId leader = cluster_.leader();
+    if (leader != kNoNode && isolated_.count(leader) == 0 && rng.chance(0.7)) {
+      if (rng.chance(0.5)) {
+        cluster_.crash(leader, rng.chance(0.5));
+      } else {
+        cluster_.disconnect(leader);
+        isolated_.insert(leader);
+        cluster_.trace("nemesis: isolate leader " + leader.to_string());
+      }
+    }
+    if (rng.chance(0.3)) bounce(rng);
+    std::vector<NodeId> reachable, unreachable;
+    for (NodeId id : cluster_.all_nodes()) {
+      (cluster_.is_up(id) && isolated_.count(id) == 0 ? reachable : unreachable).push_back(id);
+    }
+    while (!unreachable.empty() && (reachable.size() < 3 || rng.chance(0.3))) {
+      const std::size_t i = rng.uniform(0, unreachable.size() - 1);
+      const NodeId back = unreachable[i];
+      unreachable.erase(unreachable.begin() + static_cast<std::ptrdiff_t>(i));
+      cluster_.restart(back);
+      cluster_.connect(back);
+      isolated_.erase(back);
+      for (NodeId other : isolated_) cluster_.disconnect(other);
+      reachable.push_back(back);
+    }
+  }
+
+  // Crash a follower and restart it within milliseconds: a vote it granted
+  // in the current term must survive (it was persisted before the grant left).
+  void bounce(Random& rng) {
+    std::vector<NodeId> followers;
+    for (NodeId id : up_nodes()) {
+      if (cluster_.raft(id)->role() != Role::kLeader && isolated_.count(id) == 0) {
+        followers.push_back(id);
+      }
+    }
+    if (followers.empty()) return;
+    const NodeId victim = pick(followers);
+    cluster_.crash(victim, rng.chance(0.5));
+    cluster_.schedule(rng.uniform(0, 10 * kMillis), [this, victim] { cluster_.restart(victim); });
+  }
+
   void change_membership() {
     NodeId leader = cluster_.leader();
     if (leader == kNoNode) return;
@@ -178,6 +238,8 @@ class Nemesis {
 
   Cluster& cluster_;
   int max_nodes_;
+  bool figure8_;
+  std::set<NodeId> isolated_;  // figure-8 mode: nodes cut off on purpose
   Micros until_ = 0;
   std::uint64_t actions_ = 0;
   std::uint64_t membership_changes_ = 0;
@@ -213,14 +275,25 @@ RunResult run_random(const RunOptions& options) {
   raft.max_inflight_messages = static_cast<std::uint32_t>(setup.uniform(1, 64));
   raft.catch_up_entries = 20;
   cluster_options.max_fsync = setup.uniform(100, 5 * kMillis);
+  // One run in four is a Figure 8 run: five nodes, entries replicated one per
+  // message, slow links, and leaders cut off moments after they win. This is
+  // where committing an old-term entry by counting replicas shows.
+  const bool figure8 = setup.chance(0.25);
+  if (figure8) {
+    if (options.nodes == 0) cluster_options.nodes = 5;
+    raft.max_append_bytes = 1;
+    raft.max_inflight_messages = 1;
+    cluster_options.network.min_latency = 1 * kMillis;
+    cluster_options.network.max_latency = 8 * kMillis;
+  }
 
   Cluster cluster(cluster_options);
   history::HistoryRecorder recorder;
   ClientOptions client_options;
-  client_options.clients = static_cast<int>(setup.uniform(2, 5));
+  client_options.clients = static_cast<int>(setup.uniform(2, 5)) + (figure8 ? 3 : 0);
   client_options.keys = static_cast<int>(setup.uniform(1, 4));
   Clients clients(cluster, client_options, recorder);
-  Nemesis nemesis(cluster, 7);
+  Nemesis nemesis(cluster, 7, figure8);
 
   RunResult result;
   result.nodes = cluster_options.nodes;
