@@ -79,7 +79,13 @@ bool Progress::decrease_to(LogIndex rejected, LogIndex hint) {
   }
   // Probe: only the answer to the outstanding probe counts.
   if (next.prev() != rejected) return false;
-  next = std::max(std::min(rejected, hint.next()), match.next());
+  const LogIndex lowered = std::max(std::min(rejected, hint.next()), match.next());
+  // A rejection at or below the confirmed match cannot happen with a
+  // correct follower (acknowledged entries are durable and never
+  // truncated). Re-probing the same index at once would ping-pong forever;
+  // stay paused and let the next heartbeat answer retry.
+  if (lowered >= next) return false;
+  next = lowered;
   probe_sent = false;
   return true;
 }
