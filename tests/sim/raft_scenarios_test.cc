@@ -311,6 +311,41 @@ TEST(RaftLab, Persist3) {
   lab.one(v(104), 3, true);
 }
 
+// A vote survives a crash (Figure 2: votedFor is persistent state). A and V
+// elect A while B is cut off; V crashes right after voting and restarts; B
+// then campaigns in the same term. V must refuse: a second grant in one term
+// is caught by the one-vote-per-term check (and could elect two leaders).
+TEST(RaftLab, PersistVote) {
+  for (std::uint64_t seed = 1; seed <= 10; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    LabHarness lab(3, 600 + seed);
+    Cluster& cluster = lab.cluster();
+    lab.one(v(1), 3, true);
+    const NodeId b = lab.check_one_leader();
+    const NodeId p = lab.id(lab.index_of(b) + 1), q = lab.id(lab.index_of(b) + 2);
+    cluster.partition({{p, q}, {b}});
+    NodeId a = kNoNode;
+    ASSERT_TRUE(cluster.run_until(
+        [&] {
+          for (NodeId id : {p, q}) {
+            if (cluster.raft(id)->role() == Role::kLeader) a = id;
+          }
+          return a != kNoNode;
+        },
+        5 * kSecond));
+    const NodeId voter = a == p ? q : p;
+    cluster.partition({{a}, {voter}, {b}});  // the voter never sees a's no-op
+    cluster.run_for(20 * kMillis);           // its vote is durable by now
+    cluster.crash(voter);
+    cluster.restart(voter);
+    cluster.partition({{voter, b}, {a}});
+    cluster.run_until([&] { return !cluster.ok(); }, 3 * kSecond);
+    ASSERT_TRUE(cluster.ok()) << cluster.violation();
+    cluster.heal();
+    lab.one(v(2), 3, true);
+  }
+}
+
 // Figure 8 of the Raft paper: leaders crash right after appending, so old
 // entries must never be committed by counting replicas.
 void figure8(bool unreliable, std::uint64_t seed) {
