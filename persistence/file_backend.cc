@@ -30,7 +30,10 @@ class FileBackend final : public StorageBackend {
         open_file_snapshot_store(env, dir + "/snapshots", options.snapshots_retained, &metrics_));
     SYNOD_ASSIGN_OR_RETURN(applied_,
                            open_file_applied_state_store(env, dir + "/applied", &metrics_));
-    return Status::ok();
+    // The directories themselves may have just been created: make their
+    // entries durable too, or a power cut could lose a whole fresh log.
+    SYNOD_RETURN_IF_ERROR(env.sync_dir(dir));
+    return env.sync_dir(options.data_dir.empty() ? "." : options.data_dir);
   }
 
  private:
