@@ -39,7 +39,7 @@ PY
   echo "=== $name ($file)"
   "$BUILD/bench/sim_soak" --seeds "$SEEDS" --details 1 >"$WORK/logs/$name-soak.log" 2>&1 || true
   grep -m1 -E "^seed [0-9]+: FAILED" "$WORK/logs/$name-soak.log" || true
-  tail -1 "$WORK/logs/$name-soak.log"
+  grep -E "^sim_soak" "$WORK/logs/$name-soak.log"
   grep -E "^  (election|log matching|leader completeness|state-machine|double vote|linearizability|liveness)" \
     "$WORK/logs/$name-soak.log" | sed 's/ (at .*//; s/ node [0-9]*/ node N/g' | cut -c1-60 |
     sort | uniq -c | sort -rn | head -5 || true
