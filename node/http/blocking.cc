@@ -22,32 +22,36 @@ class BlockingRun : public std::enable_shared_from_this<BlockingRun> {
         query_(std::move(query)),
         respond_(std::move(respond)) {}
 
-  void attempt() {
+  // One read. With `park`, the watcher is registered first, so a change
+  // that lands after the read still wakes us. The first read and the read
+  // after a wake go without one: usually they answer, and only a reader
+  // that must (re)park pays for the watcher and a second read.
+  void attempt(bool park) {
     auto remaining = deadline_ - SystemClock::instance().now();
     {
       std::lock_guard lock(mutex_);
       if (done_) return;
       query_in_flight_ = true;
       woke_during_query_ = false;
-      if (remaining > Duration::zero()) {
+      watching_ = park && remaining > Duration::zero();
+      if (watching_) {
         auto self = shared_from_this();
         watch_id_ = hub_.watch(resources_, min_index_, remaining,
                                [self](WatchHub::WakeReason reason) { self->on_wake(reason); });
-        watching_ = true;
-      } else {
-        watching_ = false;
       }
     }
-    query_([self = shared_from_this()](BlockingResult result) { self->on_result(std::move(result)); });
+    query_([self = shared_from_this(), park](BlockingResult result) {
+      self->on_result(std::move(result), park);
+    });
   }
 
  private:
-  void on_result(BlockingResult result) {
+  void on_result(BlockingResult result, bool parked) {
     std::unique_lock lock(mutex_);
     query_in_flight_ = false;
     if (done_) return;
-    bool expired = !watching_ || SystemClock::instance().now() >= deadline_;
-    if (result.final || result.index > min_index_ || expired) {
+    bool expired = SystemClock::instance().now() >= deadline_;
+    if (result.final || result.index > min_index_ || expired || (parked && !watching_)) {
       done_ = true;
       bool cancel = watching_;
       lock.unlock();
@@ -55,9 +59,13 @@ class BlockingRun : public std::enable_shared_from_this<BlockingRun> {
       respond_(std::move(result.response));
       return;
     }
+    if (!parked) {
+      lock.unlock();
+      return attempt(/*park=*/true);
+    }
     if (woke_during_query_) {
       lock.unlock();
-      attempt();
+      return attempt(/*park=*/false);
     }
     // Otherwise stay parked until the watcher fires.
   }
@@ -72,7 +80,7 @@ class BlockingRun : public std::enable_shared_from_this<BlockingRun> {
         return;
       }
     }
-    attempt();  // on timeout the deadline has passed: one last read, answered as is
+    attempt(/*park=*/false);  // on timeout the deadline has passed: that read is the answer
   }
 
   WatchHub& hub_;
@@ -107,7 +115,7 @@ void serve_blocking(WatchHub& hub, std::vector<std::string> resources,
   MonoTime deadline = SystemClock::instance().now() + jittered_wait(options.wait);
   auto run = std::make_shared<BlockingRun>(hub, std::move(resources), options.min_index, deadline,
                                            std::move(query), std::move(respond));
-  run->attempt();
+  run->attempt(/*park=*/false);
 }
 
 }  // namespace synod::node::http

@@ -5,11 +5,11 @@
 // many clients do not wake in lock-step), with whatever the resource holds
 // then. Without ?index the query is answered at once.
 //
-// The watcher is registered BEFORE each read, so a write that lands between
-// the read and the park still wakes it (no lost wake-ups). A wake re-runs
-// the read; if the index did not move past N (a spurious wake, or a change
-// that does not affect this reader) the request parks again for the time
-// left.
+// No lost wake-ups: a reader that must park registers its watcher and
+// THEN reads again, so a write landing between the first read and the park
+// is seen by the second read or wakes the watcher. A wake re-runs the read;
+// if the index did not move past N (a spurious wake, or a change that does
+// not affect this reader) the request parks again for the time left.
 #pragma once
 
 #include <cstdint>
