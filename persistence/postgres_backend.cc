@@ -1,5 +1,6 @@
 #include "persistence/postgres_backend.h"
 
+#include "persistence/db_backend.h"
 #include "persistence/db_log_store.h"
 #include "persistence/db_snapshot_store.h"
 #include "persistence/db_sql_schema.h"
@@ -435,28 +436,8 @@ class PostgresAppliedStateStore final : public AppliedStateStore {
   BackendMetrics metrics_;
 };
 
-class PostgresBackend final : public StorageBackend {
- public:
-  PostgresBackend(const Connection& c, std::int64_t node, std::uint32_t retained)
-      : c_(c), log_(c, node), stable_(c, node), snapshots_(c, node, retained), applied_(c, node) {}
-  std::string_view name() const override { return kName; }
-  LogStore& log() override { return log_; }
-  StableStore& stable() override { return stable_; }
-  SnapshotStore& snapshots() override { return snapshots_; }
-  AppliedStateStore& applied_state() override { return applied_; }
-
-  Status load() {
-    SYNOD_RETURN_IF_ERROR(log_.load());
-    return snapshots_.db_delete_unpublished();
-  }
-
- private:
-  Connection c_;
-  PostgresLogStore log_;
-  PostgresStableStore stable_;
-  PostgresSnapshotStore snapshots_;
-  PostgresAppliedStateStore applied_;
-};
+using PostgresBackend = DbBackend<PostgresLogStore, PostgresStableStore, PostgresSnapshotStore,
+                                  PostgresAppliedStateStore>;
 
 }  // namespace
 
@@ -469,7 +450,7 @@ Result<std::unique_ptr<StorageBackend>> open_postgres_backend(const BackendOptio
   SYNOD_RETURN_IF_ERROR(metrics.track("open", c->connect()));
   SYNOD_RETURN_IF_ERROR(metrics.track("open", init_schema(*c)));
   prepare_statements(*c);
-  auto backend = std::make_unique<PostgresBackend>(c, i64(options.node_id.value()),
+  auto backend = std::make_unique<PostgresBackend>(kName, c, i64(options.node_id.value()),
                                                    options.snapshots_retained);
   SYNOD_RETURN_IF_ERROR(metrics.track("open", backend->load()));
   return std::unique_ptr<StorageBackend>(std::move(backend));

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "common/metrics.h"
+#include "persistence/db_backend.h"
 #include "persistence/db_codec.h"
 #include "persistence/db_log_store.h"
 #include "persistence/db_snapshot_store.h"
@@ -336,24 +337,11 @@ class RedisAppliedStateStore final : public AppliedStateStore {
   BackendMetrics metrics_;
 };
 
-class RedisBackend final : public StorageBackend {
+class RedisBackend final : public DbBackend<RedisLogStore, RedisStableStore, RedisSnapshotStore,
+                                            RedisAppliedStateStore> {
  public:
   RedisBackend(const Connection& c, const std::string& prefix, std::uint32_t retained)
-      : c_(c),
-        log_(c, prefix),
-        stable_(c, prefix),
-        snapshots_(c, prefix, retained),
-        applied_(c, prefix) {}
-  std::string_view name() const override { return kName; }
-  LogStore& log() override { return log_; }
-  StableStore& stable() override { return stable_; }
-  SnapshotStore& snapshots() override { return snapshots_; }
-  AppliedStateStore& applied_state() override { return applied_; }
-
-  Status load() {
-    SYNOD_RETURN_IF_ERROR(log_.load());
-    return snapshots_.db_delete_unpublished();
-  }
+      : DbBackend(kName, c, prefix, retained), c_(c) {}
 
   // CONFIG GET appendonly / appendfsync: durable only with yes + always.
   void check_durability(NodeId node) {
@@ -387,10 +375,6 @@ class RedisBackend final : public StorageBackend {
 
  private:
   Connection c_;
-  RedisLogStore log_;
-  RedisStableStore stable_;
-  RedisSnapshotStore snapshots_;
-  RedisAppliedStateStore applied_;
   std::string warning_;
 };
 

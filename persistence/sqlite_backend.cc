@@ -1,5 +1,6 @@
 #include "persistence/sqlite_backend.h"
 
+#include "persistence/db_backend.h"
 #include "persistence/db_log_store.h"
 #include "persistence/db_snapshot_store.h"
 #include "persistence/db_sql_schema.h"
@@ -409,27 +410,8 @@ class SqliteAppliedStateStore final : public AppliedStateStore {
   BackendMetrics metrics_;
 };
 
-class SqliteBackend final : public StorageBackend {
- public:
-  SqliteBackend(std::shared_ptr<SqliteDb> db, std::int64_t node, std::uint32_t retained)
-      : log_(db, node), stable_(db, node), snapshots_(db, node, retained), applied_(db, node) {}
-  std::string_view name() const override { return kName; }
-  LogStore& log() override { return log_; }
-  StableStore& stable() override { return stable_; }
-  SnapshotStore& snapshots() override { return snapshots_; }
-  AppliedStateStore& applied_state() override { return applied_; }
-
-  Status load() {
-    SYNOD_RETURN_IF_ERROR(log_.load());
-    return snapshots_.db_delete_unpublished();
-  }
-
- private:
-  SqliteLogStore log_;
-  SqliteStableStore stable_;
-  SqliteSnapshotStore snapshots_;
-  SqliteAppliedStateStore applied_;
-};
+using SqliteBackend =
+    DbBackend<SqliteLogStore, SqliteStableStore, SqliteSnapshotStore, SqliteAppliedStateStore>;
 
 }  // namespace
 
@@ -445,7 +427,7 @@ Result<std::unique_ptr<StorageBackend>> open_sqlite_backend(const BackendOptions
   BackendMetrics metrics(kName);
   auto db = SqliteDb::open(path);
   if (!db.is_ok()) return metrics.track("open", db.status());
-  auto backend = std::make_unique<SqliteBackend>(*db, i64(options.node_id.value()),
+  auto backend = std::make_unique<SqliteBackend>(kName, *db, i64(options.node_id.value()),
                                                  options.snapshots_retained);
   SYNOD_RETURN_IF_ERROR(metrics.track("open", backend->load()));
   return std::unique_ptr<StorageBackend>(std::move(backend));
