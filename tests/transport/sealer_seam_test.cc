@@ -93,18 +93,8 @@ class XorHandshakeFactory final : public HandshakeFactory {
 class SealerSeamTest : public TransportTest {
  protected:
   std::shared_ptr<PeerTransport> make_sealed(std::uint64_t id, SealerLog& log) {
-    PeerTransportOptions options;
-    options.self = NodeId(id);
-    options.cluster_name = "test";
-    options.limits = fast_limits();
-    options.handshake = std::make_shared<XorHandshakeFactory>(log);
-    auto transport = PeerTransport::create(io_, options, random_);
-    EXPECT_TRUE(transport->start().is_ok());
-    transport->set_handler([this, id](NodeId from, MessageType type, std::string_view payload) {
-      inbox_[id].push_back({from, type, std::string(payload)});
-    });
-    transports_[id] = transport;
-    return transport;
+    return make(id, "test", fast_limits(), "127.0.0.1:0",
+                std::make_shared<XorHandshakeFactory>(log));
   }
 };
 

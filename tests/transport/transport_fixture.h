@@ -41,12 +41,14 @@ class TransportTest : public ::testing::Test {
   // A started transport with node id `id`; its inbox records what it gets.
   std::shared_ptr<PeerTransport> make(std::uint64_t id, std::string cluster = "test",
                                       config::TransportSection limits = fast_limits(),
-                                      std::string listen = "127.0.0.1:0") {
+                                      std::string listen = "127.0.0.1:0",
+                                      std::shared_ptr<HandshakeFactory> handshake = nullptr) {
     PeerTransportOptions options;
     options.self = NodeId(id);
     options.cluster_name = std::move(cluster);
     options.listen_address = std::move(listen);
     options.limits = limits;
+    options.handshake = std::move(handshake);
     auto transport = PeerTransport::create(io_, options, random_);
     EXPECT_TRUE(transport->start().is_ok());
     transport->set_handler([this, id](NodeId from, MessageType type, std::string_view payload) {
