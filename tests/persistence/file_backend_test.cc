@@ -153,6 +153,71 @@ TEST_F(FileBackendTest, TornLastWriteIsDiscardedWhateverSurvivedOfIt) {
   }
 }
 
+// Random histories of appends, syncs, truncations and compactions, each
+// ended by a random power cut: the reopened log must be a prefix of what was
+// appended that holds at least everything durable.
+TEST_F(FileBackendTest, RandomHistoriesSurviveRandomPowerCuts) {
+  segment_bytes_ = 2048;
+  std::mt19937_64 rng(4242);
+  std::vector<Entry> model;  // model[i] has index i + 1
+  std::uint64_t term = 1;
+  for (int round = 0; round < 60; ++round) {
+    SCOPED_TRACE("round " + std::to_string(round));
+    LogStore& log = open();
+    ASSERT_LE(log.last_index().value(), model.size());
+    model.resize(log.last_index().value());
+    for (int op = 0; op < 12; ++op) {
+      std::uint64_t last = log.last_index().value();
+      switch (rng() % 8) {
+        case 0:
+        case 1:
+          ASSERT_OK(log.sync());
+          break;
+        case 2:
+          if (last >= log.first_index().value()) {
+            std::uint64_t from =
+                log.first_index().value() + rng() % (last - log.first_index().value() + 1);
+            ASSERT_OK(log.truncate_suffix(LogIndex(from)));
+            model.resize(from - 1);
+            ++term;
+          }
+          break;
+        case 3:
+          if (last > 0 && rng() % 3 == 0) {
+            std::uint64_t upto =
+                log.first_index().value() - 1 + rng() % (last - log.first_index().value() + 2);
+            ASSERT_OK(log.compact_prefix(LogIndex(std::min(upto, last))));
+          }
+          break;
+        default: {
+          auto batch = make_entries(last + 1, last + 1 + rng() % 9, term, 16 + rng() % 120);
+          ASSERT_OK(log.append(batch));
+          model.insert(model.end(), batch.begin(), batch.end());
+        }
+      }
+    }
+    std::uint64_t durable = log.durable_index().value();
+    backend_.reset();
+    switch (rng() % 3) {
+      case 0:
+        ASSERT_OK(env_.drop_unsynced());
+        break;
+      case 1:
+        ASSERT_OK(env_.tear_last_write(rng() % 300, false));
+        break;
+      default:
+        ASSERT_OK(env_.tear_last_write(rng() % 300, true));
+    }
+    LogStore& reopened = open();
+    std::uint64_t last = reopened.last_index().value();
+    ASSERT_GE(last, durable);
+    ASSERT_LE(last, model.size());
+    auto entries = reopened.read(reopened.first_index(), LogIndex(last + 1));
+    ASSERT_OK(entries);
+    for (const Entry& e : *entries) ASSERT_EQ(e, model[e.index.value() - 1]);
+  }
+}
+
 TEST_F(FileBackendTest, BadChecksumBeforeTheTailIsCorruptionNamingFileAndOffset) {
   LogStore& log = open();
   ASSERT_OK(log.append(make_entries(1, 20)));
