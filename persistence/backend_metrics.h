@@ -44,7 +44,7 @@ class BackendMetrics {
   metrics::Counter& bytes_written_;
 };
 
-// Measures the time from construction to destruction (or stop()).
+// Measures the time since construction.
 class StopWatch {
  public:
   StopWatch() : start_(std::chrono::steady_clock::now()) {}
