@@ -9,6 +9,8 @@ namespace synod::consensus {
 void MemoryStorage::bootstrap(const ClusterConfig& config) {
   snapshot_ = Snapshot{SnapshotMeta{LogIndex(1), Term(1), encode_config(config)}, std::string()};
   entries_.clear();
+  first_ = LogIndex(2);
+  before_first_term_ = Term(1);
   hard_state_ = HardState{Term(1), kNoNode, LogIndex(1)};
 }
 
@@ -33,6 +35,7 @@ Result<std::vector<Entry>> MemoryStorage::entries(LogIndex lo, LogIndex hi,
 
 Result<Term> MemoryStorage::term(LogIndex index) const {
   if (index == snapshot_.meta.index) return snapshot_.meta.term;
+  if (index == first_.prev()) return before_first_term_;
   if (index < first_index() || index > last_index()) {
     return out_of_range("term: index " + index.to_string() + " not stored");
   }
@@ -63,17 +66,28 @@ Status MemoryStorage::apply_snapshot(Snapshot snapshot) {
   // snapshot's last included entry, retain log entries following it").
   auto stored = term(index);
   if (stored.is_ok() && *stored == snapshot.meta.term) {
-    entries_.erase(entries_.begin(),
-                   entries_.begin() + static_cast<long>(index - first_index() + 1));
+    discard_before(index.next());
   } else {
     entries_.clear();
+    first_ = index.next();
   }
+  before_first_term_ = snapshot.meta.term;
   snapshot_ = std::move(snapshot);
   if (hard_state_.commit < index) hard_state_.commit = index;
   return Status::ok();
 }
 
-Status MemoryStorage::create_snapshot(const SnapshotMeta& meta, std::string data) {
+void MemoryStorage::discard_before(LogIndex index) {
+  if (index <= first_) return;
+  auto stored = term(index.prev());
+  const std::size_t drop = std::min<std::size_t>(index - first_, entries_.size());
+  entries_.erase(entries_.begin(), entries_.begin() + static_cast<long>(drop));
+  first_ = index;
+  before_first_term_ = stored.is_ok() ? *stored : Term(0);
+}
+
+Status MemoryStorage::create_snapshot(const SnapshotMeta& meta, std::string data,
+                                      std::uint64_t keep_trailing) {
   if (meta.index <= snapshot_.meta.index) {
     return failed_precondition("create_snapshot: index " + meta.index.to_string() +
                                " not after the current snapshot");
@@ -81,15 +95,18 @@ Status MemoryStorage::create_snapshot(const SnapshotMeta& meta, std::string data
   if (meta.index > last_index()) {
     return out_of_range("create_snapshot: index " + meta.index.to_string() + " not stored");
   }
-  const std::size_t drop = meta.index - first_index() + 1;
-  entries_.erase(entries_.begin(), entries_.begin() + static_cast<long>(drop));
+  const std::uint64_t keep = std::min<std::uint64_t>(keep_trailing, meta.index.value());
+  discard_before(meta.index.next() - keep);
   snapshot_ = Snapshot{meta, std::move(data)};
   return Status::ok();
 }
 
 Status MemoryStorage::compact(LogIndex index) {
-  if (index <= snapshot_.meta.index) return Status::ok();
-  return failed_precondition("compact: use create_snapshot to compact past the snapshot");
+  if (index > snapshot_.meta.index) {
+    return failed_precondition("compact: use create_snapshot to compact past the snapshot");
+  }
+  discard_before(index.next());
+  return Status::ok();
 }
 
 }  // namespace synod::consensus

@@ -28,10 +28,8 @@ class MemoryStorage final : public Storage {
   [[nodiscard]] Result<std::vector<Entry>> entries(LogIndex lo, LogIndex hi,
                                                    std::uint64_t max_bytes) const override;
   [[nodiscard]] Result<Term> term(LogIndex index) const override;
-  [[nodiscard]] LogIndex first_index() const override { return snapshot_.meta.index.next(); }
-  [[nodiscard]] LogIndex last_index() const override {
-    return snapshot_.meta.index + entries_.size();
-  }
+  [[nodiscard]] LogIndex first_index() const override { return first_; }
+  [[nodiscard]] LogIndex last_index() const override { return first_.prev() + entries_.size(); }
 
   // --- mutators (what handling a Ready does) ---
   void set_hard_state(const HardState& state) { hard_state_ = state; }
@@ -42,22 +40,29 @@ class MemoryStorage final : public Storage {
   // Replaces everything with a snapshot received from the leader; entries
   // after it that agree with it are kept (§7, "retain the entries following").
   Status apply_snapshot(Snapshot snapshot);
-  // Records a snapshot of the local state machine taken at `index` (which
-  // must be stored), with the configuration bytes from
-  // Raft::snapshot_meta(index) and the state machine's data; then discards
-  // the log up to index (log compaction, §7).
-  Status create_snapshot(const SnapshotMeta& meta, std::string data);
-  // Discards entries up to and including index without a new snapshot meta
-  // (only allowed up to the snapshot index; kept for completeness).
+  // Records a snapshot of the local state machine taken at meta.index (which
+  // must be stored), with the meta from Raft::snapshot_meta(index) and the
+  // state machine's data; then discards the log up to that index (log
+  // compaction, §7), keeping the last `keep_trailing` entries before it so a
+  // follower slightly behind can still be caught up from the log.
+  Status create_snapshot(const SnapshotMeta& meta, std::string data,
+                         std::uint64_t keep_trailing = 0);
+  // Discards trailing entries up to and including index (<= the snapshot
+  // index).
   Status compact(LogIndex index);
 
   // Size of the stored log in entries (not counting the snapshot).
   [[nodiscard]] std::size_t size() const { return entries_.size(); }
 
  private:
+  // Drops stored entries before `index` (index <= last_index() + 1).
+  void discard_before(LogIndex index);
+
   HardState hard_state_;
   Snapshot snapshot_;
-  std::deque<Entry> entries_;  // entries_[i].index == snapshot_.meta.index + 1 + i
+  std::deque<Entry> entries_;  // entries_[i].index == first_ + i
+  LogIndex first_{1};          // <= snapshot index + 1 (trailing entries)
+  Term before_first_term_;     // term of first_ - 1
 };
 
 }  // namespace synod::consensus

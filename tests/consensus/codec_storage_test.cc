@@ -110,6 +110,24 @@ TEST(MemoryStorage, SnapshotCompactsAndApplySnapshotKeepsMatchingTail) {
   EXPECT_EQ(s.last_index(), LogIndex(9)) << "a conflicting log is dropped";
 }
 
+TEST(MemoryStorage, SnapshotCanKeepTrailingEntries) {
+  MemoryStorage s;
+  ASSERT_TRUE(s.append(entries(1, 10, 1)).is_ok());
+  ASSERT_TRUE(s.append(entries(11, 20, 2)).is_ok());
+  ASSERT_TRUE(s.create_snapshot(SnapshotMeta{LogIndex(15), Term(2), ""}, "d", 4).is_ok());
+  EXPECT_EQ(s.first_index(), LogIndex(12));
+  EXPECT_EQ(*s.term(LogIndex(11)), Term(2)) << "term before the first kept entry still answers";
+  EXPECT_EQ(s.entries(LogIndex(12), LogIndex(21), 1000)->size(), 9u);
+  EXPECT_EQ(s.last_index(), LogIndex(20));
+  ASSERT_TRUE(s.compact(LogIndex(13)).is_ok());
+  EXPECT_EQ(s.first_index(), LogIndex(14));
+  EXPECT_FALSE(s.compact(LogIndex(16)).is_ok());
+  ASSERT_TRUE(s.append(entries(18, 19, 3)).is_ok());
+  EXPECT_EQ(s.last_index(), LogIndex(19));
+  EXPECT_EQ(*s.term(LogIndex(18)), Term(3));
+  EXPECT_EQ(*s.term(LogIndex(14)), Term(2));
+}
+
 TEST(TestKvStateMachine, PutGetCasDeleteAndSnapshot) {
   TestKvStateMachine sm;
   auto run = [&](KvCommand cmd, std::uint64_t index) {

@@ -45,6 +45,27 @@ TEST(RaftSnapshot, LaggingFollowerGetsChunkedSnapshotAndResumes) {
   EXPECT_EQ(c.node(N(3)).state.get("after"), "snapshot") << "replication resumes after install";
 }
 
+TEST(RaftSnapshot, TrailingEntriesSpareSlightlyLaggingFollowerASnapshot) {
+  TestCluster c(3);
+  c.elect(N(1));
+  c.isolate(N(3));
+  for (int i = 0; i < 10; ++i) c.put("k" + std::to_string(i), "v");
+  // Node 1 snapshots at its applied index but keeps 20 entries behind it.
+  TestNode& n1 = c.node(N(1));
+  auto meta = c.raft(N(1)).snapshot_meta(n1.state.applied_index());
+  ASSERT_TRUE(meta.is_ok());
+  ASSERT_TRUE(n1.storage->create_snapshot(*meta, n1.state.snapshot(), 20).is_ok());
+  ASSERT_LE(n1.storage->first_index(), c.raft(N(3)).last_index());
+  c.heal();
+  c.delivered.clear();
+  c.tick_all(3);
+  for (const Message& m : c.delivered) EXPECT_NE(m.type, MessageType::kSnapshot);
+  EXPECT_EQ(c.node(N(3)).state.get("k9"), "v");
+  c.crash(N(1));
+  c.restart(N(1));
+  EXPECT_EQ(c.node(N(1)).state.get("k9"), "v");
+}
+
 TEST(RaftSnapshot, LostChunksAreResent) {
   RaftConfig cfg;
   cfg.snapshot_entries = 10;
