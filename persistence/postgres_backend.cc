@@ -443,7 +443,7 @@ using PostgresBackend = DbBackend<PostgresLogStore, PostgresStableStore, Postgre
 
 Result<std::unique_ptr<StorageBackend>> open_postgres_backend(const BackendOptions& options) {
   if (options.postgres_url.empty()) {
-    return invalid_argument("postgres backend: persistence.postgres_url is empty");
+    return invalid_argument("postgres backend: persistence.postgres.url is empty");
   }
   BackendMetrics metrics(kName);
   auto c = std::make_shared<PostgresConnection>(options.postgres_url, options.reconnect_interval);

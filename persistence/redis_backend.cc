@@ -382,7 +382,7 @@ class RedisBackend final : public DbBackend<RedisLogStore, RedisStableStore, Red
 
 Result<std::unique_ptr<StorageBackend>> open_redis_backend(const BackendOptions& options) {
   if (options.redis_address.empty()) {
-    return invalid_argument("redis backend: persistence.redis_address is empty");
+    return invalid_argument("redis backend: persistence.redis.address is empty");
   }
   BackendMetrics metrics(kName);
   auto c = std::make_shared<RedisConnection>(options.redis_address, options.redis_db,

@@ -419,8 +419,7 @@ Result<std::unique_ptr<StorageBackend>> open_sqlite_backend(const BackendOptions
   std::string path = options.sqlite_path;
   if (path.empty()) {
     if (options.data_dir.empty()) {
-      return invalid_argument(
-          "sqlite backend: set persistence.sqlite_path or persistence.data_dir");
+      return invalid_argument("sqlite backend: set persistence.sqlite.path or node.data_dir");
     }
     path = options.data_dir + "/synod.db";
   }

@@ -90,7 +90,8 @@ class Writer {
 };
 
 template <typename Server>
-void run_outage(Server& server, const BackendOptions& options, const std::string& where) {
+void run_outage(Server& server, const BackendOptions& options, const std::string& where,
+                bool clean_stop = false) {
   std::uint64_t acked_before_restart = 0;
   {
     auto backend = open_backend(options);
@@ -98,7 +99,7 @@ void run_outage(Server& server, const BackendOptions& options, const std::string
     Writer writer(**backend);
     ASSERT_TRUE(writer.wait_for([&] { return writer.acked() >= 50; }));
 
-    ASSERT_TRUE(server.crash().is_ok());
+    ASSERT_TRUE((clean_stop ? server.shutdown() : server.crash()).is_ok());
     ASSERT_TRUE(writer.wait_for([&] { return writer.failures() >= 3; }));
     Status failure = writer.first_failure();
     EXPECT_EQ(failure.code(), StatusCode::kUnavailable) << failure;
@@ -152,6 +153,17 @@ TEST(BackendOutageTest, RedisCrashUnderAWriterLosesNothingDurable) {
   o.redis_address = "127.0.0.1:" + std::to_string((*server)->port());
   o.reconnect_interval = std::chrono::milliseconds(50);
   run_outage(**server, o, o.redis_address);
+}
+
+TEST(BackendOutageTest, RedisCleanStopUnderAWriterLosesNothingDurable) {
+  auto server = test::RedisServer::start();
+  ASSERT_TRUE(server.is_ok()) << server.status();
+  BackendOptions o;
+  o.backend = "redis";
+  o.node_id = NodeId(1);
+  o.redis_address = "127.0.0.1:" + std::to_string((*server)->port());
+  o.reconnect_interval = std::chrono::milliseconds(50);
+  run_outage(**server, o, o.redis_address, /*clean_stop=*/true);
 }
 
 }  // namespace
