@@ -421,6 +421,10 @@ void Cluster::finish_ready(Node& n, Ready& rd) {
   const LogIndex applied = n.kv->applied_index();
   if (n.raft->should_snapshot(applied)) {
     auto meta = n.raft->snapshot_meta(applied);
+    // A snapshot received from the leader (in a Ready still queued for the
+    // disk) may already have replaced the core's log up to past `applied`;
+    // then there is nothing to compact locally.
+    if (!meta.is_ok() && meta.status().code() == StatusCode::kOutOfRange) return;
     if (!meta.is_ok()) {
       fail("node " + n.id.to_string() + ": snapshot_meta: " + meta.status().to_string());
       return;

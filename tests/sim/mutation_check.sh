@@ -26,7 +26,10 @@ MUTANTS=(
 
 for mutant in "${MUTANTS[@]}"; do
   IFS='@' read -r name file original mutated <<<"$mutant"
-  git -C "$ROOT" show "HEAD:$file" >"$SRC/$file"  # undo the previous mutant
+  for other in "${MUTANTS[@]}"; do  # undo every previous mutant
+    other_file=$(cut -d@ -f2 <<<"$other")
+    git -C "$ROOT" show "HEAD:$other_file" >"$SRC/$other_file"
+  done
   python3 - "$SRC/$file" "$original" "$mutated" <<'PY'
 import sys
 path, old, new = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -47,4 +50,3 @@ PY
   echo "scenarios failed: $(grep -E '^\[  FAILED  \] RaftLab' "$WORK/logs/$name-scenarios.log" |
     sed 's/.*RaftLab\.//; s/ .*//' | sort -u | tr '\n' ' ')"
 done
-git -C "$ROOT" show "HEAD:consensus/raft_election.cc" >"$SRC/consensus/raft_election.cc"
