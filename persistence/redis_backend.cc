@@ -191,7 +191,8 @@ class RedisSnapshotStore final : public DbSnapshotStore {
       : DbSnapshotStore(kName, retained, "redis key " + prefix + "snapshots on " + c->where()),
         c_(std::move(c)),
         prefix_(prefix),
-        index_(prefix + "snapshots") {}
+        index_(prefix + "snapshots"),
+        unpublished_(prefix + "snapshots_unpublished") {}
 
   Result<std::vector<StoredSnapshotRow>> db_list() const override {
     SYNOD_ASSIGN_OR_RETURN(RedisReply all, c_->command({"HGETALL", index_}));
@@ -222,7 +223,10 @@ class RedisSnapshotStore final : public DbSnapshotStore {
 
   Result<std::uint64_t> db_allocate_id() override {
     SYNOD_ASSIGN_OR_RETURN(RedisReply r, c_->command({"INCR", prefix_ + "snapshot_next_id"}));
-    return static_cast<std::uint64_t>(r->integer);
+    auto id = static_cast<std::uint64_t>(r->integer);
+    // Remembered until published, so an abandoned snapshot's chunks can be found.
+    SYNOD_RETURN_IF_ERROR(c_->command({"SADD", unpublished_, str(id)}).status());
+    return id;
   }
 
   Status db_put_chunk(std::uint64_t id, std::uint64_t seq, ByteView data) override {
@@ -242,7 +246,8 @@ class RedisSnapshotStore final : public DbSnapshotStore {
     put_u64(value, row.size);
     put_u32(value, row.crc);
     put_bytes(value, row.meta.configuration);
-    std::vector<RedisCommand> cmds = {{"HSET", index_, str(row.id), value}};
+    std::vector<RedisCommand> cmds = {{"HSET", index_, str(row.id), value},
+                                      {"SREM", unpublished_, str(row.id)}};
     for (std::uint64_t id : drop) {
       cmds.push_back({"HDEL", index_, str(id)});
       cmds.push_back({"DEL", chunks_key(id)});
@@ -251,17 +256,15 @@ class RedisSnapshotStore final : public DbSnapshotStore {
   }
 
   Status db_delete_unpublished() override {
-    SYNOD_ASSIGN_OR_RETURN(auto published, db_list());
-    SYNOD_ASSIGN_OR_RETURN(RedisReply next, c_->command({"GET", prefix_ + "snapshot_next_id"}));
+    SYNOD_ASSIGN_OR_RETURN(RedisReply ids, c_->command({"SMEMBERS", unpublished_}));
+    if (ids->elements == 0) return Status::ok();
     std::vector<RedisCommand> cmds;
-    std::uint64_t highest = to_u64(reply_string(next.get()));
-    for (std::uint64_t id = 1; id <= highest; ++id) {
-      bool kept = std::any_of(published.begin(), published.end(),
-                              [&](const auto& row) { return row.id == id; });
-      if (!kept) cmds.push_back({"DEL", chunks_key(id)});
+    for (std::size_t i = 0; i < ids->elements; ++i) {
+      std::string id = reply_string(ids->element[i]);
+      cmds.push_back({"DEL", prefix_ + "snapshot:" + id});
+      cmds.push_back({"SREM", unpublished_, id});
     }
-    if (cmds.empty()) return Status::ok();
-    return c_->pipeline(cmds).status();
+    return c_->transaction(cmds);
   }
 
  private:
@@ -270,6 +273,7 @@ class RedisSnapshotStore final : public DbSnapshotStore {
   Connection c_;
   std::string prefix_;
   std::string index_;
+  std::string unpublished_;
 };
 
 class RedisAppliedStateStore final : public AppliedStateStore {

@@ -34,6 +34,27 @@ TEST(RedisBackendTest, EverysecServerIsWarnedAbout) {
   EXPECT_NE(warning.find("appendfsync always"), std::string::npos) << warning;
 }
 
+TEST(RedisBackendTest, ChunksOfAnAbandonedSnapshotAreDeletedAtOpen) {
+  auto server = test::shared_redis();
+  ASSERT_TRUE(server.is_ok()) << server.status();
+  ASSERT_TRUE((*server)->command({"FLUSHALL"}).is_ok());
+  {
+    auto backend = open_backend(redis_options(**server));
+    ASSERT_TRUE(backend.is_ok()) << backend.status();
+    auto writer = (*backend)->snapshots().begin({LogIndex(5), Term(1), ""});
+    ASSERT_TRUE(writer.is_ok());
+    ASSERT_TRUE((*writer)->append(std::string(2 << 20, 'a')).is_ok());  // two chunks stored
+  }  // abandoned: never committed
+  auto exists = (*server)->command({"EXISTS", "synod:3:snapshot:1"});
+  ASSERT_TRUE(exists.is_ok());
+  EXPECT_EQ(*exists, ":1\r\n");
+  auto reopened = open_backend(redis_options(**server));
+  ASSERT_TRUE(reopened.is_ok()) << reopened.status();
+  exists = (*server)->command({"EXISTS", "synod:3:snapshot:1"});
+  ASSERT_TRUE(exists.is_ok());
+  EXPECT_EQ(*exists, ":0\r\n");
+}
+
 TEST(RedisBackendTest, UnreachableServerIsUnavailable) {
   BackendOptions o;
   o.backend = "redis";
