@@ -21,8 +21,7 @@ std::string describe_remote(const asio::ip::tcp::socket& socket) {
 }  // namespace
 
 Connection::Connection(asio::ip::tcp::socket socket, ConnectionOwner* owner,
-                       std::unique_ptr<Handshake> handshake, ConnectionLimits limits,
-                       bool outbound)
+                       std::unique_ptr<Handshake> handshake, ConnectionLimits limits, bool outbound)
     : socket_(std::move(socket)),
       handshake_timer_(socket_.get_executor()),
       owner_(owner),
@@ -50,8 +49,7 @@ void Connection::start() {
   std::vector<Frame> send;
   Status status = handshake_->start(send);
   if (!status.is_ok()) {
-    close({CloseReason::Kind::kHandshakeFailed, std::string(handshake_->failure_reason()),
-           status});
+    close({CloseReason::Kind::kHandshakeFailed, std::string(handshake_->failure_reason()), status});
     return;
   }
   for (Frame& frame : send) {
@@ -135,8 +133,8 @@ void Connection::on_read(const error_code& error, std::size_t bytes) {
     }
   }
   if (!status.is_ok()) {
-    close({CloseReason::Kind::kDecodeError, std::string(frame_error_name(decoder_.error())),
-           status});
+    close(
+        {CloseReason::Kind::kDecodeError, std::string(frame_error_name(decoder_.error())), status});
     return;
   }
   read_some();
@@ -166,7 +164,8 @@ Status Connection::handle_frame(Frame& frame, CloseReason& reason) {
       peer_ = outcome.peer;
       established_ = true;
       handshake_timer_.cancel();
-      if (owner_ != nullptr) owner_->on_established(shared_from_this(), peer_, outcome.peer_address);
+      if (owner_ != nullptr)
+        owner_->on_established(shared_from_this(), peer_, outcome.peer_address);
     }
     if (!closed_) flush();
     return Status::ok();

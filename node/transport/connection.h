@@ -33,8 +33,8 @@ struct CloseReason {
     kDecodeError,      // bad bytes from the peer (label: FrameError name)
     kHandshakeFailed,  // label: Handshake::failure_reason()
     kHandshakeTimeout,
-    kUnseal,           // FrameSealer::open or on_control failed
-    kProtocol,         // a well-formed frame that is not allowed here
+    kUnseal,    // FrameSealer::open or on_control failed
+    kProtocol,  // a well-formed frame that is not allowed here
   };
   Kind kind = Kind::kLocal;
   std::string label;
@@ -66,8 +66,8 @@ struct ConnectionLimits {
 
 class Connection final : public std::enable_shared_from_this<Connection>, private ControlSink {
  public:
-  Connection(asio::ip::tcp::socket socket, ConnectionOwner* owner, std::unique_ptr<Handshake> handshake,
-             ConnectionLimits limits, bool outbound);
+  Connection(asio::ip::tcp::socket socket, ConnectionOwner* owner,
+             std::unique_ptr<Handshake> handshake, ConnectionLimits limits, bool outbound);
 
   // Sends the handshake's first frames and starts reading.
   void start();

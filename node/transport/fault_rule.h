@@ -8,10 +8,10 @@
 namespace synod::node::transport {
 
 struct FaultRule {
-  double drop_in = 0;           // probability [0,1] that a frame from the peer is discarded
-  double drop_out = 0;          // probability [0,1] that a frame to the peer is discarded
-  Duration delay_in{0};         // added before an inbound frame is delivered
-  Duration delay_out{0};        // added before an outbound frame is queued
+  double drop_in = 0;     // probability [0,1] that a frame from the peer is discarded
+  double drop_out = 0;    // probability [0,1] that a frame to the peer is discarded
+  Duration delay_in{0};   // added before an inbound frame is delivered
+  Duration delay_out{0};  // added before an outbound frame is queued
 
   [[nodiscard]] bool active() const {
     return drop_in > 0 || drop_out > 0 || delay_in.count() > 0 || delay_out.count() > 0;

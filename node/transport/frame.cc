@@ -6,12 +6,18 @@ namespace synod::node::transport {
 
 std::string_view frame_error_name(FrameError error) {
   switch (error) {
-    case FrameError::kNone: return "none";
-    case FrameError::kBadMagic: return "bad_magic";
-    case FrameError::kUnsupportedVersion: return "unsupported_version";
-    case FrameError::kBadHeader: return "bad_header";
-    case FrameError::kOversize: return "oversize";
-    case FrameError::kTruncated: return "truncated";
+    case FrameError::kNone:
+      return "none";
+    case FrameError::kBadMagic:
+      return "bad_magic";
+    case FrameError::kUnsupportedVersion:
+      return "unsupported_version";
+    case FrameError::kBadHeader:
+      return "bad_header";
+    case FrameError::kOversize:
+      return "oversize";
+    case FrameError::kTruncated:
+      return "truncated";
   }
   return "unknown";
 }
@@ -101,8 +107,7 @@ Result<Frame> decode_frame(ByteView bytes, std::uint64_t max_payload_bytes) {
   }
   if (body > frame.header.payload_length) {
     return invalid_argument("frame followed by " +
-                            std::to_string(body - frame.header.payload_length) +
-                            " trailing bytes");
+                            std::to_string(body - frame.header.payload_length) + " trailing bytes");
   }
   frame.payload.assign(bytes.substr(kFrameHeaderSize));
   return frame;

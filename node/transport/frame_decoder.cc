@@ -58,14 +58,14 @@ Status FrameDecoder::feed(ByteView bytes, std::vector<Frame>& out) {
 Status FrameDecoder::finish() {
   if (failed()) return status_;
   if (at_boundary()) return Status::ok();
-  const std::size_t have = state_ == State::kHeader ? header_fill_
-                                                    : kFrameHeaderSize + current_.payload.size();
+  const std::size_t have =
+      state_ == State::kHeader ? header_fill_ : kFrameHeaderSize + current_.payload.size();
   const std::size_t want = state_ == State::kHeader
                                ? kFrameHeaderSize
                                : kFrameHeaderSize + current_.header.payload_length;
-  return fail(FrameError::kTruncated, out_of_range("stream ended inside a frame: " +
-                                                   std::to_string(have) + " of " +
-                                                   std::to_string(want) + " bytes"));
+  return fail(FrameError::kTruncated,
+              out_of_range("stream ended inside a frame: " + std::to_string(have) + " of " +
+                           std::to_string(want) + " bytes"));
 }
 
 }  // namespace synod::node::transport

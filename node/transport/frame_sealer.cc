@@ -22,8 +22,8 @@ Status IdentitySealer::seal(FrameHeader& header, Bytes& /*payload*/) {
 Status IdentitySealer::open(FrameHeader& header, Bytes& /*payload*/) {
   if (header.codec_id != 0 || header.key_epoch != 0 || header.counter != 0 ||
       (header.flags & frame_flags::kSealerMask) != 0) {
-    return invalid_argument("frame carries codec " + std::to_string(header.codec_id) +
-                            ", epoch " + std::to_string(header.key_epoch) +
+    return invalid_argument("frame carries codec " + std::to_string(header.codec_id) + ", epoch " +
+                            std::to_string(header.key_epoch) +
                             " or sealer flags but this channel is not sealed");
   }
   return Status::ok();

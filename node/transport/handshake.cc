@@ -30,9 +30,8 @@ Status HelloHandshake::start(std::vector<Frame>& send) {
 Status HelloHandshake::on_frame(const Frame& frame, std::vector<Frame>& /*send*/) {
   if (done_) return fail("unexpected_frame", invalid_argument("second Hello on one connection"));
   if (frame.header.type != MessageType::kHello) {
-    return fail("unexpected_frame",
-                invalid_argument("expected Hello, got message type " +
-                                 std::to_string(to_wire(frame.header.type))));
+    return fail("unexpected_frame", invalid_argument("expected Hello, got message type " +
+                                                     std::to_string(to_wire(frame.header.type))));
   }
   synod::proto::Hello hello;
   if (!hello.ParseFromString(frame.payload)) {
@@ -40,8 +39,8 @@ Status HelloHandshake::on_frame(const Frame& frame, std::vector<Frame>& /*send*/
   }
   if (hello.protocol_version() != kWireVersion) {
     return fail("version", unimplemented("peer speaks protocol version " +
-                                         std::to_string(hello.protocol_version()) +
-                                         ", this node " + std::to_string(kWireVersion)));
+                                         std::to_string(hello.protocol_version()) + ", this node " +
+                                         std::to_string(kWireVersion)));
   }
   if (hello.cluster_name() != context_.cluster_name) {
     return fail("wrong_cluster",
@@ -51,8 +50,8 @@ Status HelloHandshake::on_frame(const Frame& frame, std::vector<Frame>& /*send*/
   const NodeId peer(hello.node_id());
   if (peer == kNoNode) return fail("malformed", invalid_argument("peer Hello has node id 0"));
   if (peer == context_.self) {
-    return fail("duplicate_id", already_exists("peer claims this node's own id " +
-                                               peer.to_string()));
+    return fail("duplicate_id",
+                already_exists("peer claims this node's own id " + peer.to_string()));
   }
   if (context_.expected_peer != kNoNode && peer != context_.expected_peer) {
     return fail("unexpected_peer",

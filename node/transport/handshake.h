@@ -34,8 +34,8 @@ struct HandshakeContext {
 
 struct HandshakeOutcome {
   NodeId peer = kNoNode;
-  std::string peer_address;              // as the peer advertised it ("" if unknown)
-  std::unique_ptr<FrameSealer> sealer;   // never null once done()
+  std::string peer_address;             // as the peer advertised it ("" if unknown)
+  std::unique_ptr<FrameSealer> sealer;  // never null once done()
 };
 
 class Handshake {

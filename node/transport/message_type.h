@@ -14,15 +14,15 @@ namespace synod::node::transport {
 
 enum class MessageType : std::uint16_t {
   kInvalid = 0,
-  kHello = 1,            // the default handshake (proto/peer.proto Hello)
-  kHandshakeFirst = 2,   // 2..15: reserved for replacement handshakes (issue 8)
+  kHello = 1,           // the default handshake (proto/peer.proto Hello)
+  kHandshakeFirst = 2,  // 2..15: reserved for replacement handshakes (issue 8)
   kHandshakeLast = 15,
   kChannelControlFirst = 16,  // 16..31: control frames of the FrameSealer (rekey, ...)
   kChannelControlLast = 31,
   kFirstApplicationType = 32,
-  kRaft = 32,            // a consensus message
-  kForward = 33,         // a client request forwarded to the leader (call/response)
-  kTest = 0xFFF0,        // used by tests and benchmarks
+  kRaft = 32,      // a consensus message
+  kForward = 33,   // a client request forwarded to the leader (call/response)
+  kTest = 0xFFF0,  // used by tests and benchmarks
 };
 
 constexpr std::uint16_t to_wire(MessageType type) { return static_cast<std::uint16_t>(type); }
@@ -40,12 +40,18 @@ constexpr bool is_channel_control_type(MessageType type) {
 
 inline std::string message_type_name(MessageType type) {
   switch (type) {
-    case MessageType::kInvalid: return "invalid";
-    case MessageType::kHello: return "hello";
-    case MessageType::kRaft: return "raft";
-    case MessageType::kForward: return "forward";
-    case MessageType::kTest: return "test";
-    default: return "type-" + std::to_string(to_wire(type));
+    case MessageType::kInvalid:
+      return "invalid";
+    case MessageType::kHello:
+      return "hello";
+    case MessageType::kRaft:
+      return "raft";
+    case MessageType::kForward:
+      return "forward";
+    case MessageType::kTest:
+      return "test";
+    default:
+      return "type-" + std::to_string(to_wire(type));
   }
 }
 

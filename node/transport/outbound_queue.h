@@ -29,7 +29,7 @@ struct OutboundMessage {
 };
 
 struct PushResult {
-  bool accepted = false;             // false: the message alone exceeds the bound
+  bool accepted = false;  // false: the message alone exceeds the bound
   std::uint64_t dropped_messages = 0;
   std::uint64_t dropped_bytes = 0;
 };

@@ -15,8 +15,8 @@ struct PeerTransport::Peer {
         metrics(peer_id) {}
 
   NodeId id;
-  std::string address;          // "" = never dialled
-  std::string advertised;       // what the active connection's peer advertised
+  std::string address;     // "" = never dialled
+  std::string advertised;  // what the active connection's peer advertised
   OutboundQueue queue;
   std::shared_ptr<Connection> active;
   std::shared_ptr<Connection> dialing;  // outbound connection still handshaking
@@ -43,8 +43,7 @@ Result<std::pair<std::string, std::string>> split_host_port(std::string_view add
 }
 
 std::shared_ptr<PeerTransport> PeerTransport::create(asio::io_context& io,
-                                                     PeerTransportOptions options,
-                                                     Random& random) {
+                                                     PeerTransportOptions options, Random& random) {
   return std::shared_ptr<PeerTransport>(new PeerTransport(io, std::move(options), random));
 }
 
@@ -207,21 +206,21 @@ std::optional<PeerStats> PeerTransport::stats(NodeId id) const {
 // --- listening and dialling -------------------------------------------------
 
 void PeerTransport::accept_next() {
-  acceptor_.async_accept([self = shared_from_this()](const error_code& error,
-                                                     asio::ip::tcp::socket socket) {
-    if (self->stopped_) return;
-    if (error) {
-      // Typically EMFILE: keep serving, but do not spin.
-      spdlog::warn("transport: accept failed: {}", error.message());
-      self->accept_retry_timer_.expires_after(std::chrono::milliseconds(100));
-      self->accept_retry_timer_.async_wait([self](const error_code& wait_error) {
-        if (!wait_error && !self->stopped_) self->accept_next();
+  acceptor_.async_accept(
+      [self = shared_from_this()](const error_code& error, asio::ip::tcp::socket socket) {
+        if (self->stopped_) return;
+        if (error) {
+          // Typically EMFILE: keep serving, but do not spin.
+          spdlog::warn("transport: accept failed: {}", error.message());
+          self->accept_retry_timer_.expires_after(std::chrono::milliseconds(100));
+          self->accept_retry_timer_.async_wait([self](const error_code& wait_error) {
+            if (!wait_error && !self->stopped_) self->accept_next();
+          });
+          return;
+        }
+        self->start_connection(std::move(socket), /*outbound=*/false, kNoNode);
+        self->accept_next();
       });
-      return;
-    }
-    self->start_connection(std::move(socket), /*outbound=*/false, kNoNode);
-    self->accept_next();
-  });
 }
 
 void PeerTransport::start_connection(asio::ip::tcp::socket socket, bool outbound, NodeId expected) {
@@ -230,9 +229,8 @@ void PeerTransport::start_connection(asio::ip::tcp::socket socket, bool outbound
   HandshakeContext context{options_.self, options_.cluster_name, options_.advertise_address,
                            outbound, expected};
   ConnectionOwner* owner = this;
-  auto connection = std::make_shared<Connection>(std::move(socket), owner,
-                                                 handshake_factory_->create(context),
-                                                 connection_limits_, outbound);
+  auto connection = std::make_shared<Connection>(
+      std::move(socket), owner, handshake_factory_->create(context), connection_limits_, outbound);
   connections_.insert(connection);
   if (outbound) {
     if (Peer* peer = find_peer(expected)) peer->dialing = connection;
@@ -275,20 +273,20 @@ void PeerTransport::dial(NodeId id) {
           error_code ignored;
           attempt->socket.close(ignored);
         });
-        asio::async_connect(attempt->socket, results,
-                            [self, id, attempt](const error_code& connect_error,
-                                                const asio::ip::tcp::endpoint&) {
-                              attempt->timer.cancel();
-                              if (self->stopped_ || self->find_peer(id) == nullptr) return;
-                              if (connect_error) {
-                                self->on_dial_failed(
-                                    id, attempt->timed_out ? "connect: timed out"
-                                                           : "connect: " + connect_error.message());
-                                return;
-                              }
-                              self->start_connection(std::move(attempt->socket),
-                                                     /*outbound=*/true, id);
-                            });
+        asio::async_connect(
+            attempt->socket, results,
+            [self, id, attempt](const error_code& connect_error, const asio::ip::tcp::endpoint&) {
+              attempt->timer.cancel();
+              if (self->stopped_ || self->find_peer(id) == nullptr) return;
+              if (connect_error) {
+                self->on_dial_failed(id, attempt->timed_out
+                                             ? "connect: timed out"
+                                             : "connect: " + connect_error.message());
+                return;
+              }
+              self->start_connection(std::move(attempt->socket),
+                                     /*outbound=*/true, id);
+            });
       });
 }
 
@@ -338,10 +336,10 @@ void PeerTransport::on_established(const std::shared_ptr<Connection>& connection
     if (!connection->outbound() && !peer_address.empty() && !peer.advertised.empty() &&
         peer_address != peer.advertised) {
       handshake_rejection_counter("duplicate_id").inc();
-      connection->close({CloseReason::Kind::kHandshakeFailed, "duplicate_id",
-                         already_exists("node " + id.to_string() + " is already connected from " +
-                                        peer.advertised + "; refusing a second one from " +
-                                        peer_address)});
+      connection->close(
+          {CloseReason::Kind::kHandshakeFailed, "duplicate_id",
+           already_exists("node " + id.to_string() + " is already connected from " +
+                          peer.advertised + "; refusing a second one from " + peer_address)});
       return;
     }
     // Simultaneous dial: both sides keep the connection that the lower node
@@ -352,14 +350,14 @@ void PeerTransport::on_established(const std::shared_ptr<Connection>& connection
     const bool old_preferred = peer.active->outbound() == self_lower;
     if (old_preferred && !new_preferred) {
       connection->retire({CloseReason::Kind::kLocal, "tie_break",
-                         aborted("duplicate connection; keeping the one node " +
-                                 std::min(options_.self, id).to_string() + " dialled")});
+                          aborted("duplicate connection; keeping the one node " +
+                                  std::min(options_.self, id).to_string() + " dialled")});
       return;
     }
     auto old = std::move(peer.active);
     peer.active = connection;
     old->retire({CloseReason::Kind::kLocal, "superseded",
-                aborted("replaced by a newer connection to the same peer")});
+                 aborted("replaced by a newer connection to the same peer")});
   }
   peer.advertised = peer_address;
   make_active(peer, connection);
@@ -377,10 +375,9 @@ void PeerTransport::make_active(Peer& peer, const std::shared_ptr<Connection>& c
   }
   ++peer.stats.connections;
   peer.metrics.connected.set(1);
-  spdlog::info("transport: node {} connected to node {} ({} {}, channel {})",
-               options_.self.value(), peer.id.value(),
-               connection->outbound() ? "dialled" : "accepted", connection->remote(),
-               connection->sealer_name());
+  spdlog::info("transport: node {} connected to node {} ({} {}, channel {})", options_.self.value(),
+               peer.id.value(), connection->outbound() ? "dialled" : "accepted",
+               connection->remote(), connection->sealer_name());
   if (observer_ && !was_connected) observer_(peer.id, true);
   connection->flush();
 }
@@ -503,10 +500,11 @@ const FaultRule* PeerTransport::fault_for(NodeId peer) const {
 }
 
 void PeerTransport::set_fault(NodeId peer, FaultRule rule) {
-  spdlog::warn("transport: fault injection for node {}: drop in {:.2f} out {:.2f}, delay in {} ms "
-               "out {} ms",
-               peer.value(), rule.drop_in, rule.drop_out, to_millis(rule.delay_in),
-               to_millis(rule.delay_out));
+  spdlog::warn(
+      "transport: fault injection for node {}: drop in {:.2f} out {:.2f}, delay in {} ms "
+      "out {} ms",
+      peer.value(), rule.drop_in, rule.drop_out, to_millis(rule.delay_in),
+      to_millis(rule.delay_out));
   if (rule.active()) {
     faults_[peer] = rule;
   } else {
@@ -620,8 +618,7 @@ void PeerTransport::deliver(NodeId from, Frame frame) {
   }
   auto answered = std::make_shared<bool>(false);
   std::weak_ptr<PeerTransport> weak = weak_from_this();
-  Responder responder = [weak, from, type, id = call->call_id,
-                         answered](Result<Bytes> response) {
+  Responder responder = [weak, from, type, id = call->call_id, answered](Result<Bytes> response) {
     if (*answered) return;
     *answered = true;
     if (auto self = weak.lock()) self->respond(from, type, id, std::move(response));

@@ -33,12 +33,12 @@ PeerMetrics::PeerMetrics(NodeId peer)
                                "Frames dropped because the peer's queue was full", peer)),
       fault_drops(peer_counter("synod_peer_fault_drops_total",
                                "Frames dropped by fault injection (both directions)", peer)),
-      queue_bytes(metrics::Registry::global().gauge(
-          "synod_peer_queue_bytes", "Bytes waiting in the peer's outbound queue",
-          {{"peer", peer.to_string()}})),
-      connected(metrics::Registry::global().gauge(
-          "synod_peer_connected", "1 while a connection to the peer is established",
-          {{"peer", peer.to_string()}})) {}
+      queue_bytes(metrics::Registry::global().gauge("synod_peer_queue_bytes",
+                                                    "Bytes waiting in the peer's outbound queue",
+                                                    {{"peer", peer.to_string()}})),
+      connected(metrics::Registry::global().gauge("synod_peer_connected",
+                                                  "1 while a connection to the peer is established",
+                                                  {{"peer", peer.to_string()}})) {}
 
 metrics::Counter& decode_error_counter(std::string_view reason) {
   return reason_counter("synod_peer_decode_errors_total",

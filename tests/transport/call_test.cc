@@ -29,12 +29,12 @@ class CallTest : public TransportTest {
 };
 
 TEST_F(CallTest, ResponseReachesTheCaller) {
-  two_->set_request_handler(
-      [](NodeId from, MessageType type, std::string_view payload, PeerTransport::Responder respond) {
-        EXPECT_EQ(from, NodeId(1));
-        EXPECT_EQ(type, MessageType::kForward);
-        respond(Bytes("echo:") + Bytes(payload));
-      });
+  two_->set_request_handler([](NodeId from, MessageType type, std::string_view payload,
+                               PeerTransport::Responder respond) {
+    EXPECT_EQ(from, NodeId(1));
+    EXPECT_EQ(type, MessageType::kForward);
+    respond(Bytes("echo:") + Bytes(payload));
+  });
   auto result = call_and_wait(NodeId(2), "hello");
   ASSERT_TRUE(result->is_ok()) << result->status();
   EXPECT_EQ(**result, "echo:hello");
@@ -43,8 +43,10 @@ TEST_F(CallTest, ResponseReachesTheCaller) {
 }
 
 TEST_F(CallTest, ManyConcurrentCallsAreMatchedById) {
-  two_->set_request_handler([](NodeId, MessageType, std::string_view payload,
-                               PeerTransport::Responder respond) { respond(Bytes(payload) + "!"); });
+  two_->set_request_handler(
+      [](NodeId, MessageType, std::string_view payload, PeerTransport::Responder respond) {
+        respond(Bytes(payload) + "!");
+      });
   std::map<int, std::string> answers;
   for (int i = 0; i < 100; ++i) {
     one_->call(NodeId(2), MessageType::kForward, std::to_string(i), std::chrono::seconds(10),
@@ -57,10 +59,10 @@ TEST_F(CallTest, ManyConcurrentCallsAreMatchedById) {
 }
 
 TEST_F(CallTest, ErrorResponseCarriesTheStatus) {
-  two_->set_request_handler([](NodeId, MessageType, std::string_view,
-                               PeerTransport::Responder respond) {
-    respond(Status(StatusCode::kNotLeader, "leader is node 3"));
-  });
+  two_->set_request_handler(
+      [](NodeId, MessageType, std::string_view, PeerTransport::Responder respond) {
+        respond(Status(StatusCode::kNotLeader, "leader is node 3"));
+      });
   auto result = call_and_wait(NodeId(2), "write");
   ASSERT_FALSE(result->is_ok());
   EXPECT_EQ(result->status().code(), StatusCode::kNotLeader);

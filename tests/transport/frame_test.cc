@@ -1,9 +1,10 @@
 // The frame codec: encode/decode round trips and every decode error.
+#include "node/transport/frame.h"
+
 #include <gtest/gtest.h>
 
 #include "common/random.h"
 #include "node/transport/call_codec.h"
-#include "node/transport/frame.h"
 #include "node/transport/frame_decoder.h"
 #include "node/transport/frame_sealer.h"
 
@@ -26,10 +27,9 @@ TEST(FrameTest, HeaderLayoutMatchesWireDoc) {
   FrameHeader header = sample_header();
   Bytes encoded = encode_frame(header, "hi");
   ASSERT_EQ(encoded.size(), kFrameHeaderSize + 2);
-  const unsigned char expected[] = {0x53, 0x59, 0x01, 0x01, 0x20, 0x00, 0x02, 0x00,
-                                    0x04, 0x03, 0x02, 0x01, 0x02, 0x00, 0x00, 0x00,
-                                    0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11,
-                                    'h',  'i'};
+  const unsigned char expected[] = {0x53, 0x59, 0x01, 0x01, 0x20, 0x00, 0x02, 0x00, 0x04,
+                                    0x03, 0x02, 0x01, 0x02, 0x00, 0x00, 0x00, 0x88, 0x77,
+                                    0x66, 0x55, 0x44, 0x33, 0x22, 0x11, 'h',  'i'};
   EXPECT_EQ(encoded, Bytes(reinterpret_cast<const char*>(expected), sizeof(expected)));
 }
 

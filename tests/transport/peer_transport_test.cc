@@ -12,8 +12,10 @@ TEST_F(TransportTest, TwoTransportsExchangeMessagesInOrder) {
   auto one = make(1);
   auto two = make(2);
   mesh({1, 2});
-  for (int i = 0; i < 200; ++i) ASSERT_TRUE(one->send(NodeId(2), MessageType::kRaft, numbered(i)).is_ok());
-  for (int i = 0; i < 50; ++i) ASSERT_TRUE(two->send(NodeId(1), MessageType::kTest, numbered(i)).is_ok());
+  for (int i = 0; i < 200; ++i)
+    ASSERT_TRUE(one->send(NodeId(2), MessageType::kRaft, numbered(i)).is_ok());
+  for (int i = 0; i < 50; ++i)
+    ASSERT_TRUE(two->send(NodeId(1), MessageType::kTest, numbered(i)).is_ok());
   ASSERT_TRUE(run_until([&] { return inbox_[2].size() == 200 && inbox_[1].size() == 50; }));
   for (int i = 0; i < 200; ++i) {
     EXPECT_EQ(inbox_[2][i].payload, numbered(i));
@@ -40,13 +42,13 @@ TEST_F(TransportTest, ThreeTransportsFormAFullMeshWithOneConnectionPerPair) {
       }
     }
   }
-  ASSERT_TRUE(run_until([&] {
-    return inbox_[1].size() == 40 && inbox_[2].size() == 40 && inbox_[3].size() == 40;
-  }));
+  ASSERT_TRUE(run_until(
+      [&] { return inbox_[1].size() == 40 && inbox_[2].size() == 40 && inbox_[3].size() == 40; }));
   // Per sender, order is kept.
   for (std::uint64_t to : {1, 2, 3}) {
     std::map<NodeId, int> next;
-    for (const auto& message : inbox_[to]) EXPECT_EQ(message.payload, numbered(next[message.from]++));
+    for (const auto& message : inbox_[to])
+      EXPECT_EQ(message.payload, numbered(next[message.from]++));
   }
   // Both ends of each pair agree on which connection they use: the one the
   // lower id dialled.
@@ -64,7 +66,8 @@ TEST_F(TransportTest, FramesQueuedInOneTurnGoOutInOneGatherWrite) {
   mesh({1, 2});
   const auto before = *one->stats(NodeId(2));
   constexpr int kCount = 500;
-  for (int i = 0; i < kCount; ++i) ASSERT_TRUE(one->send(NodeId(2), MessageType::kRaft, numbered(i)).is_ok());
+  for (int i = 0; i < kCount; ++i)
+    ASSERT_TRUE(one->send(NodeId(2), MessageType::kRaft, numbered(i)).is_ok());
   ASSERT_TRUE(run_until([&] { return inbox_[2].size() == kCount; }));
   const auto after = *one->stats(NodeId(2));
   EXPECT_EQ(after.frames_sent - before.frames_sent, static_cast<std::uint64_t>(kCount));
@@ -105,7 +108,8 @@ TEST_F(TransportTest, ReconnectsAfterTheListenerRestarts) {
   ASSERT_TRUE(run_until([&] { return one->connected(NodeId(2)); }));
   EXPECT_EQ(one->stats(NodeId(2))->reconnects, 1u);
   ASSERT_TRUE(one->send(NodeId(2), MessageType::kRaft, "after restart").is_ok());
-  ASSERT_TRUE(run_until([&] { return !inbox_[2].empty() && inbox_[2].back().payload == "after restart"; }));
+  ASSERT_TRUE(
+      run_until([&] { return !inbox_[2].empty() && inbox_[2].back().payload == "after restart"; }));
 }
 
 TEST_F(TransportTest, SimultaneousDialResolvesToTheLowerIdsConnection) {
@@ -140,7 +144,8 @@ TEST_F(TransportTest, QueueKeepsTheNewestFramesWhileThePeerIsAway) {
   auto two = make(2);
   one->add_peer(NodeId(2), "");  // node 1 waits for node 2 to dial in
   for (int i = 0; i < 30; ++i) {
-    ASSERT_TRUE(one->send(NodeId(2), MessageType::kRaft, "frame-" + std::to_string(100 + i)).is_ok());
+    ASSERT_TRUE(
+        one->send(NodeId(2), MessageType::kRaft, "frame-" + std::to_string(100 + i)).is_ok());
   }
   auto stats = *one->stats(NodeId(2));
   EXPECT_EQ(stats.queue_drops, 20u);

@@ -1,9 +1,8 @@
 // Bad input on the peer port, refused handshakes and fault injection.
 #include <gtest/gtest.h>
 
-#include "tests/transport/transport_fixture.h"
-
 #include "node/transport/transport_metrics.h"
+#include "tests/transport/transport_fixture.h"
 // proto/CMakeLists.txt currently writes generated files to the build root.
 #if __has_include("proto/peer.pb.h")
 #include "proto/peer.pb.h"
@@ -70,7 +69,8 @@ class GarbageTest : public TransportTest {
     if (!peer->connected(NodeId(2))) mesh({1, 2});
     const std::string marker = "still serving after " + std::string(reason);
     ASSERT_TRUE(peer->send(NodeId(2), MessageType::kRaft, marker).is_ok());
-    ASSERT_TRUE(run_until([&] { return !inbox_[2].empty() && inbox_[2].back().payload == marker; }));
+    ASSERT_TRUE(
+        run_until([&] { return !inbox_[2].empty() && inbox_[2].back().payload == marker; }));
   }
 };
 
@@ -129,7 +129,8 @@ TEST_F(TransportTest, PeerFromAnotherClusterIsRefusedWithAReason) {
   const double before = handshake_rejection_counter("wrong_cluster").value();
   one->add_peer(NodeId(2), two->listen_address());
   // Both sides refuse: two counts on each.
-  ASSERT_TRUE(run_until([&] { return handshake_rejection_counter("wrong_cluster").value() >= before + 2; }));
+  ASSERT_TRUE(run_until(
+      [&] { return handshake_rejection_counter("wrong_cluster").value() >= before + 2; }));
   EXPECT_FALSE(one->connected(NodeId(2)));
   EXPECT_FALSE(two->connected(NodeId(1)));
   EXPECT_GE(one->stats(NodeId(2))->connection_failures, 1u);
@@ -149,10 +150,12 @@ TEST_F(TransportTest, SecondNodeWithTheSameIdFromAnotherAddressIsRefused) {
   ASSERT_TRUE(impostor->start().is_ok());
   transports_[101] = impostor;
   impostor->add_peer(NodeId(2), two->listen_address());
-  ASSERT_TRUE(run_until([&] { return handshake_rejection_counter("duplicate_id").value() > before; }));
+  ASSERT_TRUE(
+      run_until([&] { return handshake_rejection_counter("duplicate_id").value() > before; }));
   // The original link is untouched.
   ASSERT_TRUE(one->send(NodeId(2), MessageType::kRaft, "original").is_ok());
-  ASSERT_TRUE(run_until([&] { return !inbox_[2].empty() && inbox_[2].back().payload == "original"; }));
+  ASSERT_TRUE(
+      run_until([&] { return !inbox_[2].empty() && inbox_[2].back().payload == "original"; }));
   EXPECT_EQ(two->stats(NodeId(1))->reconnects, 0u);
 }
 
@@ -178,7 +181,8 @@ TEST_F(TransportTest, OutboundDropFaultLosesFramesUntilCleared) {
   auto two = make(2);
   mesh({1, 2});
   one->set_fault(NodeId(2), FaultRule{0, 1.0, Duration(0), Duration(0)});
-  for (int i = 0; i < 20; ++i) ASSERT_TRUE(one->send(NodeId(2), MessageType::kRaft, "lost").is_ok());
+  for (int i = 0; i < 20; ++i)
+    ASSERT_TRUE(one->send(NodeId(2), MessageType::kRaft, "lost").is_ok());
   EXPECT_EQ(one->stats(NodeId(2))->fault_drops, 20u);
   one->clear_faults();
   ASSERT_TRUE(one->send(NodeId(2), MessageType::kRaft, "marker").is_ok());
@@ -196,7 +200,8 @@ TEST_F(TransportTest, InboundDropFaultMakesAOneWayPartition) {
     ASSERT_TRUE(one->send(NodeId(2), MessageType::kRaft, "lost").is_ok());
     ASSERT_TRUE(two->send(NodeId(1), MessageType::kRaft, "through").is_ok());
   }
-  ASSERT_TRUE(run_until([&] { return inbox_[1].size() == 10 && two->stats(NodeId(1))->fault_drops == 10; }));
+  ASSERT_TRUE(run_until(
+      [&] { return inbox_[1].size() == 10 && two->stats(NodeId(1))->fault_drops == 10; }));
   EXPECT_TRUE(inbox_[2].empty());
   two->set_fault(NodeId(1), FaultRule{});
   ASSERT_TRUE(one->send(NodeId(2), MessageType::kRaft, "healed").is_ok());
@@ -212,7 +217,8 @@ TEST_F(TransportTest, DelayFaultsHoldFramesBackButKeepTheirOrder) {
   one->set_fault(NodeId(2), FaultRule{0, 0, Duration(0), delay});
   two->set_fault(NodeId(1), FaultRule{0, 0, delay, Duration(0)});
   const auto start = std::chrono::steady_clock::now();
-  for (int i = 0; i < 5; ++i) ASSERT_TRUE(one->send(NodeId(2), MessageType::kRaft, std::to_string(i)).is_ok());
+  for (int i = 0; i < 5; ++i)
+    ASSERT_TRUE(one->send(NodeId(2), MessageType::kRaft, std::to_string(i)).is_ok());
   EXPECT_EQ(one->stats(NodeId(2))->queue_frames, 0u);  // held by the outbound delay
   ASSERT_TRUE(run_until([&] { return inbox_[2].size() == 5; }));
   // Lower bound only: both delays were applied.

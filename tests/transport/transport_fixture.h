@@ -75,8 +75,8 @@ class TransportTest : public ::testing::Test {
   bool settled(std::uint64_t a, std::uint64_t b) {
     auto ab = transports_[a]->stats(NodeId(b));
     auto ba = transports_[b]->stats(NodeId(a));
-    return ab && ba && ab->connected && ba->connected && ab->active_outbound != ba->active_outbound &&
-           !ab->dialing && !ba->dialing;
+    return ab && ba && ab->connected && ba->connected &&
+           ab->active_outbound != ba->active_outbound && !ab->dialing && !ba->dialing;
   }
 
   // Connects every pair among `ids` both ways and waits for all links.
