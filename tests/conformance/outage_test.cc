@@ -144,6 +144,17 @@ TEST(BackendOutageTest, PostgresCrashUnderAWriterLosesNothingDurable) {
   run_outage(**server, o, "127.0.0.1:" + std::to_string((*server)->port()));
 }
 
+TEST(BackendOutageTest, PostgresFastShutdownUnderAWriterLosesNothingDurable) {
+  auto server = test::PostgresServer::start();
+  ASSERT_TRUE(server.is_ok()) << server.status();
+  BackendOptions o;
+  o.backend = "postgres";
+  o.node_id = NodeId(1);
+  o.postgres_url = (*server)->url();
+  o.reconnect_interval = std::chrono::milliseconds(50);
+  run_outage(**server, o, "127.0.0.1:" + std::to_string((*server)->port()), /*clean_stop=*/true);
+}
+
 TEST(BackendOutageTest, RedisCrashUnderAWriterLosesNothingDurable) {
   auto server = test::RedisServer::start();
   ASSERT_TRUE(server.is_ok()) << server.status();
