@@ -45,6 +45,16 @@ class BlockingRun : public std::enable_shared_from_this<BlockingRun> {
     });
   }
 
+  // The client left: stop waiting and drop the reply.
+  void abandon() {
+    std::unique_lock lock(mutex_);
+    if (done_) return;
+    done_ = true;
+    bool cancel = watching_;
+    lock.unlock();
+    if (cancel) hub_.cancel(watch_id_);
+  }
+
  private:
   void on_result(BlockingResult result, bool parked) {
     std::unique_lock lock(mutex_);
@@ -107,7 +117,8 @@ std::chrono::nanoseconds jittered_wait(std::chrono::nanoseconds wait) {
 }
 
 void serve_blocking(WatchHub& hub, std::vector<std::string> resources,
-                    const QueryOptions& options, BlockingQuery query, Responder respond) {
+                    const QueryOptions& options, BlockingQuery query, Responder respond,
+                    const std::shared_ptr<ClientGone>& client_gone) {
   if (!options.blocking()) {
     query([respond = std::move(respond)](BlockingResult result) { respond(std::move(result.response)); });
     return;
@@ -115,6 +126,11 @@ void serve_blocking(WatchHub& hub, std::vector<std::string> resources,
   MonoTime deadline = SystemClock::instance().now() + jittered_wait(options.wait);
   auto run = std::make_shared<BlockingRun>(hub, std::move(resources), options.min_index, deadline,
                                            std::move(query), std::move(respond));
+  if (client_gone) {
+    client_gone->on_gone([weak = std::weak_ptr<BlockingRun>(run)] {
+      if (auto r = weak.lock()) r->abandon();
+    });
+  }
   run->attempt(/*park=*/false);
 }
 

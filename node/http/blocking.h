@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -33,8 +34,11 @@ struct BlockingResult {
 using BlockingQuery = std::function<void(std::function<void(BlockingResult)>)>;
 
 // Serves a read with Consul's blocking semantics, parking on `resources`.
+// If `client_gone` fires while the request is parked, the watcher is
+// dropped at once (no reply: the connection is closed).
 void serve_blocking(WatchHub& hub, std::vector<std::string> resources,
-                    const QueryOptions& options, BlockingQuery query, Responder respond);
+                    const QueryOptions& options, BlockingQuery query, Responder respond,
+                    const std::shared_ptr<ClientGone>& client_gone = nullptr);
 
 // The wait actually used for `wait`: wait + uniform jitter in [0, wait/16].
 std::chrono::nanoseconds jittered_wait(std::chrono::nanoseconds wait);

@@ -230,6 +230,7 @@ void HttpConnection::dispatch_request() {
   }
   route_ = match.route;
 
+  client_gone_ = req.client_gone;
   auto state = std::make_shared<ResponderState>();
   state->connection = shared_from_this();
   state->seq = seq_;
@@ -245,6 +246,38 @@ void HttpConnection::dispatch_request() {
       deliver(seq_, HttpResponse::error(500, std::string("internal error: ") + e.what()));
     }
   }
+  // Still unanswered after the handler returned (a parked or long request):
+  // watch the socket so a client that leaves is noticed. Not with data
+  // already buffered: that is a pipelined request, not a close.
+  if (in_flight_ && buffer_.size() == 0) watch_for_disconnect(seq_);
+}
+
+void HttpConnection::watch_for_disconnect(std::uint64_t seq) {
+  watching_disconnect_ = true;
+  stream_.socket().async_wait(
+      asio::ip::tcp::socket::wait_read, asio::bind_executor(stream_.get_executor(), [self = shared_from_this(), seq](error_code ec) {
+        self->watching_disconnect_ = false;
+        if (ec || seq != self->seq_ || !self->in_flight_ || self->closed_) return;
+        char byte;
+        error_code peek_ec, mode_ec;
+        auto& socket = self->stream_.socket();
+        socket.non_blocking(true, mode_ec);  // readiness can be spurious: never block here
+        std::size_t n = socket.receive(asio::buffer(&byte, 1), asio::socket_base::message_peek, peek_ec);
+        socket.non_blocking(false, mode_ec);
+        if (peek_ec == asio::error::would_block || peek_ec == asio::error::try_again) {
+          return self->watch_for_disconnect(seq);
+        }
+        if (!peek_ec && n > 0) return;  // a pipelined request: read after this reply
+        // EOF or a reset: the client is gone.
+        metrics::Registry::global()
+            .counter("synod_http_client_disconnects_total",
+                     "Requests whose client disconnected before the reply")
+            .inc();
+        auto gone = self->client_gone_;
+        self->in_flight_ = false;
+        self->shutdown();
+        if (gone) gone->fire();
+      }));
 }
 
 void HttpConnection::deliver(std::uint64_t seq, HttpResponse response) {
@@ -271,7 +304,12 @@ void HttpConnection::record_metrics(int status) {
 
 void HttpConnection::write(HttpResponse response, bool close_after) {
   in_flight_ = false;
+  client_gone_.reset();
   if (closed_) return;
+  if (watching_disconnect_) {
+    error_code ignored;
+    stream_.socket().cancel(ignored);  // only the disconnect wait is pending now
+  }
   record_metrics(response.status);
   bool close = close_after || !keep_alive_;
   reply_ = std::make_shared<bhttp::response<bhttp::string_body>>();

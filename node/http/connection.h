@@ -59,6 +59,8 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   void on_write(error_code ec, bool close_after);
   void fail_request(int status, std::string_view message, std::string_view reason);
   void record_metrics(int status);
+  // While a handler works, notices the client closing the connection.
+  void watch_for_disconnect(std::uint64_t seq);
   void shutdown();
 
   beast::tcp_stream stream_;
@@ -81,6 +83,8 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   std::string route_;   // pattern, or "unmatched" / "malformed"
   std::string method_;
   MonoTime started_;
+  std::shared_ptr<ClientGone> client_gone_;  // of the request in flight
+  bool watching_disconnect_ = false;
   bool closed_ = false;
 };
 

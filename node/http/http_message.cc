@@ -19,6 +19,33 @@ const std::string kEmpty;
 
 }  // namespace
 
+void ClientGone::on_gone(std::function<void()> callback) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!gone_) {
+      callbacks_.push_back(std::move(callback));
+      return;
+    }
+  }
+  callback();
+}
+
+bool ClientGone::gone() const {
+  std::lock_guard lock(mutex_);
+  return gone_;
+}
+
+void ClientGone::fire() {
+  std::vector<std::function<void()>> callbacks;
+  {
+    std::lock_guard lock(mutex_);
+    if (gone_) return;
+    gone_ = true;
+    callbacks.swap(callbacks_);
+  }
+  for (auto& callback : callbacks) callback();
+}
+
 bool HttpRequest::has_query(std::string_view name) const { return query.find(name) != query.end(); }
 
 std::optional<std::string> HttpRequest::query_value(std::string_view name) const {

@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -27,6 +29,25 @@ using QueryParams = std::multimap<std::string, std::string, std::less<>>;
 // Header names are stored lower-cased; values as sent.
 using Headers = std::multimap<std::string, std::string, std::less<>>;
 
+// Tells a handler that its client went away (closed or reset the
+// connection) before the reply: parked and long-running work can stop.
+// Thread-safe.
+class ClientGone {
+ public:
+  // Runs `callback` once when the client disconnects (on the connection's
+  // strand), at once if it already has; never if the request is answered
+  // first.
+  void on_gone(std::function<void()> callback);
+  [[nodiscard]] bool gone() const;
+  // Server side: the client is gone; runs the callbacks.
+  void fire();
+
+ private:
+  mutable std::mutex mutex_;
+  bool gone_ = false;                              // GUARDED_BY(mutex_)
+  std::vector<std::function<void()>> callbacks_;   // GUARDED_BY(mutex_)
+};
+
 struct HttpRequest {
   std::string method;       // "GET", "PUT", ... (upper case, as sent)
   std::string path;         // percent-decoded path without the query: "/v1/kv/a b"
@@ -42,6 +63,9 @@ struct HttpRequest {
   // of its ":name" / "*name" segments (decoded).
   std::string route;
   std::map<std::string, std::string, std::less<>> params;
+
+  // Fires if the client disconnects while the request is in flight.
+  std::shared_ptr<ClientGone> client_gone = std::make_shared<ClientGone>();
 
   // True if the query has `name`, with or without a value.
   [[nodiscard]] bool has_query(std::string_view name) const;

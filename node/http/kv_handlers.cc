@@ -53,7 +53,8 @@ void get_handler(KvBackend& backend, WatchHub& hub, HttpRequest req, Responder r
       done({std::move(response), read.index, false});
     });
   };
-  serve_blocking(hub, std::move(resources), *options, std::move(query), std::move(respond));
+  serve_blocking(hub, std::move(resources), *options, std::move(query), std::move(respond),
+                 req.client_gone);
 }
 
 void put_handler(KvBackend& backend, const KvHandlerOptions& limits, HttpRequest req,

@@ -338,6 +338,20 @@ TEST_F(KvTest, DeletingNewestKeyStillWakesPrefixWatcher) {
   EXPECT_EQ(json::parse(res.body).size(), 1u);
 }
 
+TEST_F(KvTest, ParkedReaderIsDroppedWhenItsClientDisconnects) {
+  Client writer(server_.port());
+  writer.request("PUT", "/v1/kv/gone", "1");
+  std::uint64_t index = index_header(writer.request("GET", "/v1/kv/gone"));
+  {
+    Client reader(server_.port());
+    reader.send_raw("GET /v1/kv/gone?index=" + std::to_string(index) +
+                    "&wait=10m HTTP/1.1\r\nHost: x\r\n\r\n");
+    await_parked(1);
+  }  // the reader closes its socket
+  while (hub_.parked() > 0) std::this_thread::yield();
+  EXPECT_EQ(writer.request("GET", "/v1/kv/gone").status, 200);  // the server carries on
+}
+
 TEST_F(KvTest, ManyParkedReadersAllWake) {
   Client writer(server_.port());
   writer.request("PUT", "/v1/kv/hot", "1");
