@@ -98,6 +98,7 @@ Status PeerTransport::start() {
   spdlog::info("transport: node {} listening for peers on {}", options_.self.value(),
                bound_address_);
   accept_next();
+  for (const auto& [id, peer] : peers_) dial(id);  // peers added before start()
   return Status::ok();
 }
 

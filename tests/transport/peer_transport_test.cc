@@ -137,6 +137,21 @@ TEST_F(TransportTest, SimultaneousDialResolvesToTheLowerIdsConnection) {
   EXPECT_EQ(two->stats(NodeId(1))->reconnects, 0u);
 }
 
+TEST_F(TransportTest, PeersAddedBeforeStartAreDialledOnStart) {
+  auto two = make(2);
+  PeerTransportOptions options;
+  options.self = NodeId(1);
+  options.cluster_name = "test";
+  options.limits = fast_limits();
+  auto one = PeerTransport::create(io_, options, random_);
+  transports_[1] = one;
+  one->add_peer(NodeId(2), two->listen_address());
+  ASSERT_TRUE(one->send(NodeId(2), MessageType::kRaft, "queued before start").is_ok());
+  ASSERT_TRUE(one->start().is_ok());
+  ASSERT_TRUE(run_until([&] { return inbox_[2].size() == 1; }));
+  EXPECT_EQ(inbox_[2][0].payload, "queued before start");
+}
+
 TEST_F(TransportTest, QueueKeepsTheNewestFramesWhileThePeerIsAway) {
   auto limits = fast_limits();
   limits.max_queue_bytes = 10 * (kFrameHeaderSize + 10);
