@@ -281,9 +281,18 @@ std::string check_value(const KeyInfo& key, const NodeConfig& config) {
         } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
           for (const std::string& item : *field) {
             if (item.empty()) return "list items must not be empty";
-            if (key.kind == Kind::kAddressList && !is_host_port(item)) {
+            // An item may name the node it reaches: "<node id>@host:port".
+            std::string_view address = item;
+            if (const auto at = address.find('@'); at != std::string_view::npos) {
+              const auto id = address.substr(0, at);
+              if (id.empty() || id.find_first_not_of("0123456789") != std::string_view::npos) {
+                return "invalid node id in " + quote(item) + " (expected id@host:port)";
+              }
+              address = address.substr(at + 1);
+            }
+            if (key.kind == Kind::kAddressList && !is_host_port(address)) {
               return "invalid address " + quote(item) +
-                     " in list (expected host:port, e.g. 10.0.0.2:8301)";
+                     " in list (expected host:port or id@host:port, e.g. 10.0.0.2:8301)";
             }
           }
           return "";

@@ -105,7 +105,7 @@ std::vector<KeyInfo> build_schema() {
           "Cluster name; peers whose handshake names another cluster are refused")
           .required(),
       Key(SYNOD_FIELD(cluster.seeds), K::kAddressList,
-          "Gossip/peer addresses (host:port) to join at start"),
+          "Peer addresses (host:port, or id@host:port naming the node) to join at start"),
       Key(SYNOD_FIELD(cluster.bootstrap_expect), K::kInteger,
           "Voters to wait for before the first election")
           .range(1, 99),

@@ -1,27 +1,105 @@
 #include "node/node.h"
 
-#include <csignal>
-
 #include <spdlog/spdlog.h>
 
+#include <csignal>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "consensus/state/change_set.h"
+#include "node/http/kv_handlers.h"
 #include "node/http/status_handlers.h"
+#include "node/kv_service.h"
+#include "node/raft_node.h"
+#include "node/transport/peer_transport.h"
 #include "node/version.h"
 
 namespace synod::node {
+namespace {
 
-Node::Node(config::NodeConfig config)
-    : config_(std::move(config)), signals_(io_, SIGINT, SIGTERM) {
-  register_status_routes(router_, *this);
-  register_metrics_route(router_);
-  http_ = std::make_unique<http::HttpServer>(io_, config_.http, router_);
+persistence::BackendOptions backend_options(const config::NodeConfig& config) {
+  persistence::BackendOptions options;
+  const auto& p = config.persistence;
+  options.backend = p.backend;
+  options.node_id = NodeId{config.node.id};
+  options.data_dir = config.node.data_dir;
+  options.segment_bytes = p.file.segment_bytes;
+  options.snapshots_retained = p.snapshots_retained;
+  options.sqlite_path = p.sqlite.path;
+  options.postgres_url = p.postgres.url;
+  options.redis_address = p.redis.address;
+  options.redis_db = p.redis.db;
+  options.redis_password = p.redis.password;
+  options.reconnect_interval = p.postgres.reconnect_interval;
+  return options;
 }
 
-Node::~Node() = default;
+std::string role_text(consensus::Role role) {
+  switch (role) {
+    case consensus::Role::kLeader: return "leader";
+    case consensus::Role::kCandidate:
+    case consensus::Role::kPreCandidate: return "candidate";
+    case consensus::Role::kFollower: return "follower";
+  }
+  return "follower";
+}
+
+}  // namespace
+
+Node::Node(config::NodeConfig config)
+    : config_(std::move(config)), signals_(io_, SIGINT, SIGTERM) {}
+
+Node::~Node() {
+  if (http_) http_->stop();
+  if (raft_) raft_->stop();
+  if (transport_) transport_->stop();
+}
 
 Status Node::start() {
+  std::error_code ec;
+  std::filesystem::create_directories(config_.node.data_dir, ec);
+  if (ec) return io_error("node.data_dir " + config_.node.data_dir + ": " + ec.message());
+
+  auto backend = persistence::open_backend(backend_options(config_));
+  if (!backend.is_ok()) {
+    return backend.status().with_context("opening the " + config_.persistence.backend +
+                                         " storage backend");
+  }
+  backend_ = std::move(*backend);
+
+  transport::PeerTransportOptions transport_options;
+  transport_options.self = NodeId{config_.node.id};
+  transport_options.cluster_name = config_.cluster.name;
+  transport_options.listen_address = config_.addresses.peer;
+  transport_options.advertise_address = config_.addresses.advertise_peer;
+  transport_options.limits = config_.transport;
+  transport_ = transport::PeerTransport::create(io_, transport_options, random_);
+
+  raft_ = std::make_unique<RaftNode>(io_, config_, *backend_, transport_);
+  SYNOD_RETURN_IF_ERROR(raft_->recover());
+
+  hub_ = std::make_unique<http::WatchHub>(io_);
+  kv_ = std::make_unique<KvService>(*raft_);
+  raft_->set_change_callback(
+      [this](const consensus::state::ChangeSet& changes, LogIndex index) {
+        for (const auto& key : changes.keys(consensus::state::RecordTable::kKv)) {
+          http::notify_kv_change(*hub_, key, index.value());
+        }
+      });
+  register_status_routes(router_, *this);
+  register_metrics_route(router_);
+  http::KvHandlerOptions kv_options;
+  register_kv_routes(router_, *kv_, *hub_, kv_options);
+  register_fault_routes();
+  http_ = std::make_unique<http::HttpServer>(io_, config_.http, router_);
+
+  SYNOD_RETURN_IF_ERROR(transport_->start().with_context("addresses.peer"));
   SYNOD_RETURN_IF_ERROR(http_->listen(config_.addresses.http).with_context("addresses.http"));
-  spdlog::info("synod {} node {} (id {}) serving HTTP on {}", kVersion, config_.node.name,
-               config_.node.id, http_->bound_address());
+  raft_->start();
+  spdlog::info("synod {} node {} (id {}) peer {} http {} backend {}", kVersion,
+               config_.node.name, config_.node.id, transport_->listen_address(),
+               http_->bound_address(), config_.persistence.backend);
+
   signals_.async_wait([this](error_code ec, int signal) {
     if (ec) return;
     spdlog::info("received signal {}; shutting down", signal);
@@ -34,16 +112,86 @@ void Node::run() { io_.run(); }
 
 void Node::stop() {
   asio::post(io_, [this] {
-    http_->stop();
-    signals_.cancel();
-    io_.stop();
+    if (stopping_) return;
+    stopping_ = true;
+    // A leader hands over first so the cluster sees no election timeout.
+    raft_->prepare_shutdown(std::chrono::seconds(2), [this] { shutdown_now(); });
   });
 }
 
-std::string Node::leader_address() const { return ""; }
-std::vector<std::string> Node::peers() const { return {}; }
-http::RaftConfiguration Node::raft_configuration() const { return {}; }
-http::LeaderView Node::leader_view() const { return {}; }
+void Node::shutdown_now() {
+  http_->stop();
+  raft_->stop();
+  transport_->stop();
+  signals_.cancel();
+  io_.stop();
+}
+
+void Node::register_fault_routes() {
+  auto handler = [this](http::HttpRequest request, http::Responder respond) {
+    if (!config_.debug.fault_injection) {
+      return respond(http::HttpResponse::error(
+          403, "fault injection is disabled; start the node with debug.fault_injection: true"));
+    }
+    if (request.method == "DELETE") {
+      transport_->clear_faults();
+      spdlog::warn("fault injection: all rules cleared");
+      return respond(http::HttpResponse::json(nlohmann::json(true)));
+    }
+    auto body = nlohmann::json::parse(request.body, nullptr, false);
+    if (body.is_discarded() || !body.is_object() || !body.contains("peer") ||
+        !body["peer"].is_number_unsigned()) {
+      return respond(http::HttpResponse::error(
+          400, "body must be JSON {\"peer\": <node id>, \"drop_in\": 0..1, \"drop_out\": 0..1, "
+               "\"delay_in_ms\": n, \"delay_out_ms\": n}"));
+    }
+    transport::FaultRule rule;
+    rule.drop_in = body.value("drop_in", 0.0);
+    rule.drop_out = body.value("drop_out", 0.0);
+    rule.delay_in = std::chrono::milliseconds(body.value("delay_in_ms", 0));
+    rule.delay_out = std::chrono::milliseconds(body.value("delay_out_ms", 0));
+    if (rule.drop_in < 0 || rule.drop_in > 1 || rule.drop_out < 0 || rule.drop_out > 1) {
+      return respond(http::HttpResponse::error(400, "drop_in and drop_out must be in [0, 1]"));
+    }
+    const NodeId peer{body["peer"].get<std::uint64_t>()};
+    transport_->set_fault(peer, rule);
+    spdlog::warn("fault injection: peer {} drop_in {} drop_out {} delay_in {}ms delay_out {}ms",
+                 peer.value(), rule.drop_in, rule.drop_out, body.value("delay_in_ms", 0),
+                 body.value("delay_out_ms", 0));
+    respond(http::HttpResponse::json(nlohmann::json(true)));
+  };
+  router_.add({"PUT", "POST", "DELETE"}, "/v1/synod/fault", handler);
+}
+
+std::string Node::leader_address() const {
+  const NodeId leader = raft_->leader();
+  return leader == kNoNode ? "" : raft_->address_of(leader);
+}
+
+std::vector<std::string> Node::peers() const {
+  std::vector<std::string> out;
+  for (NodeId id : raft_->membership().voters) out.push_back(raft_->address_of(id));
+  return out;
+}
+
+http::RaftConfiguration Node::raft_configuration() const {
+  http::RaftConfiguration out;
+  const auto membership = raft_->membership();
+  const NodeId leader = raft_->leader();
+  for (NodeId id : membership.members()) {
+    http::RaftServer server;
+    server.id = id.to_string();
+    server.node = id == NodeId{config_.node.id} ? config_.node.name : "node-" + id.to_string();
+    server.address = raft_->address_of(id);
+    server.leader = id == leader;
+    server.voter = membership.is_voter(id);
+    out.servers.push_back(server);
+  }
+  out.index = raft_->commit_index().value();
+  return out;
+}
+
+http::LeaderView Node::leader_view() const { return kv_->leader_view(); }
 
 http::AgentInfo Node::agent_info() const {
   http::AgentInfo info;
@@ -51,23 +199,58 @@ http::AgentInfo Node::agent_info() const {
   info.node_name = config_.node.name;
   info.node_id = std::to_string(config_.node.id);
   info.version = kVersion;
-  info.peer_address = config_.addresses.advertise_peer.empty() ? config_.addresses.peer
-                                                               : config_.addresses.advertise_peer;
-  info.http_address = config_.addresses.advertise_http.empty() ? config_.addresses.http
+  info.peer_address = raft_->address_of(NodeId{config_.node.id});
+  info.http_address = config_.addresses.advertise_http.empty() ? http_->bound_address()
                                                                : config_.addresses.advertise_http;
   info.gossip_address = config_.addresses.gossip;
-  info.role = "agent";
+  info.role = raft_->bootstrapped() ? role_text(raft_->role()) : "joining";
+  if (raft_->bootstrapped() && raft_->membership().is_learner(NodeId{config_.node.id})) {
+    info.role = "learner";
+  }
+  info.leader_address = leader_address();
+  info.term = raft_->term().value();
+  info.commit_index = raft_->commit_index().value();
+  info.applied_index = raft_->applied_index().value();
+  info.last_log_index = raft_->last_index().value();
+  info.meta["backend"] = config_.persistence.backend;
   return info;
 }
 
-http::HealthReport Node::health() const { return {}; }
-
-void Node::remove_peer(const std::string&, std::function<void(Status)> done) {
-  done(unavailable("this node runs no Raft group yet"));
+http::HealthReport Node::health() const {
+  http::HealthReport report;
+  if (!raft_->bootstrapped()) {
+    report.healthy = false;
+    report.status = "joining";
+    report.problems.push_back("waiting for seeds to bootstrap or join a cluster");
+  } else if (raft_->leader() == kNoNode) {
+    report.healthy = false;
+    report.status = "no-leader";
+    report.problems.push_back("no known leader (election in progress or no quorum)");
+  }
+  return report;
 }
 
-void Node::transfer_leader(const std::optional<std::string>&, std::function<void(Status)> done) {
-  done(unavailable("this node runs no Raft group yet"));
+void Node::remove_peer(const std::string& id, std::function<void(Status)> done) {
+  std::uint64_t value = 0;
+  try {
+    value = std::stoull(id);
+  } catch (...) {
+    return done(invalid_argument("id must be a node id (a number), got \"" + id + "\""));
+  }
+  raft_->remove_member(NodeId{value}, std::move(done));
+}
+
+void Node::transfer_leader(const std::optional<std::string>& id,
+                           std::function<void(Status)> done) {
+  std::optional<NodeId> target;
+  if (id && !id->empty()) {
+    try {
+      target = NodeId{std::stoull(*id)};
+    } catch (...) {
+      return done(invalid_argument("id must be a node id (a number), got \"" + *id + "\""));
+    }
+  }
+  raft_->transfer_leadership(target, std::move(done));
 }
 
 }  // namespace synod::node

@@ -1,23 +1,32 @@
-// Node: one synod process. It owns the event loop (one io_context thread),
-// and wires configuration, logging, the HTTP API and (as the runtime grows)
-// the Raft core, storage thread and peer transport.
+// Node: one synod process. It owns the event loop (one io_context thread
+// runs the Raft core, timers, peer transport and HTTP API), the storage
+// backend and its thread, and wires them together.
 //
-// Life cycle: construct with a validated config -> start() binds listeners
-// and recovers state -> run() drives the loop until SIGINT/SIGTERM or stop().
+// Life cycle: construct with a validated config -> start() opens storage,
+// recovers state and binds listeners -> run() drives the loop until
+// SIGINT/SIGTERM (a leader hands over leadership first) or stop().
 #pragma once
 
-#include <atomic>
 #include <memory>
 #include <string>
 
 #include "common/asio.h"
+#include "common/random.h"
 #include "common/status.h"
 #include "config/node_config.h"
 #include "node/http/cluster_info.h"
 #include "node/http/router.h"
 #include "node/http/server.h"
+#include "node/http/watch_hub.h"
+#include "persistence/backend.h"
 
 namespace synod::node {
+
+namespace transport {
+class PeerTransport;
+}
+class RaftNode;
+class KvService;
 
 class Node final : public http::ClusterInfo {
  public:
@@ -26,11 +35,12 @@ class Node final : public http::ClusterInfo {
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
 
-  // Binds the HTTP listener. Errors name the address and the OS reason.
+  // Opens storage (corruption is returned: the caller must exit), recovers,
+  // and binds the peer and HTTP listeners.
   Status start();
-  // Runs the event loop on the calling thread until a stop signal.
+  // Runs the event loop on the calling thread until stopped.
   void run();
-  // Asks the loop to stop; safe from any thread.
+  // Graceful stop; safe from any thread.
   void stop();
 
   // http::ClusterInfo (called on the loop thread).
@@ -45,11 +55,21 @@ class Node final : public http::ClusterInfo {
                        std::function<void(Status)> done) override;
 
  private:
+  void register_fault_routes();
+  void shutdown_now();
+
   config::NodeConfig config_;
   asio::io_context io_;
   asio::signal_set signals_;
+  SystemRandom random_;
+  std::unique_ptr<persistence::StorageBackend> backend_;
+  std::shared_ptr<transport::PeerTransport> transport_;
+  std::unique_ptr<RaftNode> raft_;
+  std::unique_ptr<KvService> kv_;
+  std::unique_ptr<http::WatchHub> hub_;
   http::Router router_;
   std::unique_ptr<http::HttpServer> http_;
+  bool stopping_ = false;
 };
 
 }  // namespace synod::node

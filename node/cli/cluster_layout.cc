@@ -44,7 +44,7 @@ std::string node_yaml(const ClusterLayout& layout, const ClusterNode& node,
     << "cluster:\n"
     << "  bootstrap_expect: " << layout.nodes.size() << "\n"
     << "  seeds:\n";
-  for (const auto& other : layout.nodes) y << "    - " << other.peer << "\n";
+  for (const auto& other : layout.nodes) y << "    - " << other.id << "@" << other.peer << "\n";
   y << "persistence:\n"
     << "  backend: " << backend << "\n";
   if (!models.empty()) {

@@ -36,6 +36,7 @@ int run_self(const std::vector<std::string>& args) {
   pid_t pid = ::fork();
   if (pid < 0) return -1;
   if (pid == 0) {
+    ::dup2(STDERR_FILENO, STDOUT_FILENO);  // keep our stdout for our own report
     std::vector<char*> argv;
     static std::string self = "synod";
     argv.push_back(self.data());

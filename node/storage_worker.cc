@@ -1,0 +1,188 @@
+#include "node/storage_worker.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cstdlib>
+
+#include "common/metrics.h"
+
+namespace synod::node {
+namespace {
+
+metrics::Histogram& group_size_histogram() {
+  static auto& h = metrics::Registry::global().histogram(
+      "synod_storage_group_commit_jobs", "Readys made durable by one sync (group commit).", {},
+      metrics::size_buckets());
+  return h;
+}
+metrics::Histogram& persist_latency() {
+  static auto& h = metrics::Registry::global().histogram(
+      "synod_storage_persist_seconds", "Time to write and sync one group of Readys.");
+  return h;
+}
+
+// Appends entries, first cutting a conflicting suffix (Raft §5.3) and
+// skipping anything a snapshot already covers.
+Status append_entries(persistence::LogStore& log, const std::vector<Entry>& entries) {
+  if (entries.empty()) return Status::ok();
+  std::size_t skip = 0;
+  const LogIndex covered = log.first_index().prev();
+  while (skip < entries.size() && entries[skip].index <= covered) ++skip;
+  if (skip == entries.size()) return Status::ok();
+  const LogIndex first = entries[skip].index;
+  if (first <= log.last_index()) SYNOD_RETURN_IF_ERROR(log.truncate_suffix(first));
+  return log.append(std::span<const Entry>(entries.data() + skip, entries.size() - skip));
+}
+
+}  // namespace
+
+StorageWorker::StorageWorker(persistence::StorageBackend& backend)
+    : backend_(backend), thread_([this] { run(); }) {}
+
+StorageWorker::~StorageWorker() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  thread_.join();
+}
+
+void StorageWorker::persist(PersistJob job) {
+  {
+    std::lock_guard lock(mutex_);
+    persist_.push_back(std::move(job));
+  }
+  wake_.notify_one();
+}
+
+void StorageWorker::save_applied(persistence::AppliedBatch batch) {
+  {
+    std::lock_guard lock(mutex_);
+    applied_.push_back(std::move(batch));
+  }
+  wake_.notify_one();
+}
+
+void StorageWorker::save_snapshot(LocalSnapshotJob job) {
+  {
+    std::lock_guard lock(mutex_);
+    snapshots_.push_back(std::move(job));
+  }
+  wake_.notify_one();
+}
+
+void StorageWorker::fail_stop(const Status& status, const char* what) {
+  spdlog::critical("storage failure while {}: {}; stopping (fail-stop)", what, status.to_string());
+  spdlog::default_logger()->flush();
+  std::_Exit(70);
+}
+
+Status StorageWorker::write_snapshot(persistence::StorageBackend& backend,
+                                     const consensus::Snapshot& snapshot) {
+  SYNOD_ASSIGN_OR_RETURN(auto writer, backend.snapshots().begin(snapshot.meta));
+  SYNOD_RETURN_IF_ERROR(writer->append(snapshot.data));
+  return writer->commit();
+}
+
+Status StorageWorker::write_persist_job(persistence::StorageBackend& backend,
+                                        const PersistJob& job, bool sync) {
+  auto& log = backend.log();
+  if (job.snapshot && !job.snapshot->empty()) {
+    const auto& meta = job.snapshot->meta;
+    SYNOD_RETURN_IF_ERROR(write_snapshot(backend, *job.snapshot));
+    // Keep the log after the snapshot if it agrees with it (Raft §7).
+    auto term = log.term_at(meta.index);
+    if (term.is_ok() && *term == meta.term && meta.index <= log.last_index()) {
+      SYNOD_RETURN_IF_ERROR(log.compact_prefix(meta.index));
+    } else {
+      SYNOD_RETURN_IF_ERROR(log.reset(meta.index, meta.term));
+    }
+  }
+  SYNOD_RETURN_IF_ERROR(append_entries(log, job.entries));
+  if (sync && !job.entries.empty()) SYNOD_RETURN_IF_ERROR(log.sync());
+  if (job.hard_state) {
+    SYNOD_RETURN_IF_ERROR(
+        backend.stable().save(persistence::StableState{*job.hard_state, job.configuration}));
+  }
+  return Status::ok();
+}
+
+void StorageWorker::run() {
+  for (;;) {
+    std::deque<PersistJob> persist;
+    std::vector<persistence::AppliedBatch> applied;
+    std::deque<LocalSnapshotJob> snapshots;
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [&] {
+        return stopping_ || !persist_.empty() || !applied_.empty() || !snapshots_.empty();
+      });
+      if (stopping_ && persist_.empty() && applied_.empty() && snapshots_.empty()) return;
+      persist.swap(persist_);
+      applied.swap(applied_);
+      snapshots.swap(snapshots_);
+    }
+
+    if (!persist.empty()) {
+      const auto start = std::chrono::steady_clock::now();
+      // Group commit: write every queued Ready, sync the log once, then save
+      // the newest hard state (it supersedes the older ones).
+      bool appended = false;
+      std::optional<persistence::StableState> stable;
+      for (auto& job : persist) {
+        PersistJob write_part;
+        write_part.snapshot = std::move(job.snapshot);
+        write_part.entries = std::move(job.entries);
+        if (auto st = write_persist_job(backend_, write_part, /*sync=*/false); !st.is_ok()) {
+          fail_stop(st, "appending to the log");
+        }
+        appended = appended || !write_part.entries.empty();
+        if (job.hard_state) stable = persistence::StableState{*job.hard_state, job.configuration};
+      }
+      if (appended) {
+        if (auto st = backend_.log().sync(); !st.is_ok()) fail_stop(st, "syncing the log");
+      }
+      if (stable) {
+        if (auto st = backend_.stable().save(*stable); !st.is_ok()) {
+          fail_stop(st, "saving the hard state");
+        }
+      }
+      persist_latency().observe(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+      group_size_histogram().observe(static_cast<double>(persist.size()));
+      for (auto& job : persist) {
+        if (job.done) job.done();
+      }
+    }
+
+    if (!applied.empty()) {
+      persistence::AppliedBatch merged;
+      for (auto& batch : applied) {
+        if (batch.replace_all) {
+          merged.replace_all = true;
+          merged.ops.clear();
+        }
+        merged.applied_index = batch.applied_index;
+        for (auto& op : batch.ops) merged.ops.push_back(std::move(op));
+      }
+      if (auto st = backend_.applied_state().apply_batch(merged); !st.is_ok()) {
+        fail_stop(st, "saving applied state");
+      }
+    }
+
+    for (auto& job : snapshots) {
+      if (auto st = write_snapshot(backend_, job.snapshot); !st.is_ok()) {
+        fail_stop(st, "writing a snapshot");
+      }
+      if (job.compact_upto > backend_.log().first_index().prev()) {
+        if (auto st = backend_.log().compact_prefix(job.compact_upto); !st.is_ok()) {
+          fail_stop(st, "compacting the log");
+        }
+      }
+    }
+  }
+}
+
+}  // namespace synod::node
