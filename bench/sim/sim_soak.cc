@@ -88,7 +88,7 @@ int main(int argc, char** argv) {
           static_cast<unsigned long long>(result.committed),
           static_cast<unsigned long long>(result.leaders),
           static_cast<unsigned long long>(result.nemesis_actions),
-                  static_cast<unsigned long long>(result.trace_hash));
+          static_cast<unsigned long long>(result.trace_hash));
     }
     if (!result.ok) {
       ++failures;

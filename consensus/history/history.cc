@@ -66,8 +66,7 @@ std::uint64_t HistoryRecorder::invoke_get(std::uint64_t client, std::string key)
 }
 
 std::uint64_t HistoryRecorder::invoke_cas(std::uint64_t client, std::string key,
-                                          std::optional<std::string> expected,
-                                          std::string value) {
+                                          std::optional<std::string> expected, std::string value) {
   Operation op = new_operation(client, OpKind::kCas, std::move(key));
   op.expected = std::move(expected);
   op.value = std::move(value);

@@ -27,11 +27,11 @@ class StateTable {
 // An operation reduced to what the model step needs, with interned values.
 struct ModelOp {
   OpKind kind;
-  bool known;      // the outcome is known (status kOk)
-  int value;       // put/cas: the state written
-  int expected;    // cas: the state required
-  int read;        // get: the state observed
-  bool applied;    // cas: the swap happened
+  bool known;    // the outcome is known (status kOk)
+  int value;     // put/cas: the state written
+  int expected;  // cas: the state required
+  int read;      // get: the state observed
+  bool applied;  // cas: the swap happened
 };
 
 // The register's sequential specification. Returns the state after `op` in
@@ -55,8 +55,8 @@ int step(const ModelOp& op, int state) {
 // One call or return event in the doubly linked event list.
 struct Event {
   bool is_call;
-  int op;      // index into the key's operations
-  int match;   // call: index of its return event; return: of its call
+  int op;     // index into the key's operations
+  int match;  // call: index of its return event; return: of its call
   int prev;
   int next;
 };

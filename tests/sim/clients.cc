@@ -146,8 +146,8 @@ void Clients::on_apply(NodeId node, const Entry& entry, const std::string& resul
   // be committed (it existed only at that index).
   for (std::size_t c = 0; c < clients_.size(); ++c) {
     Pending& p = clients_[c].pending;
-    if (p.active && p.via_log && p.node == node && p.index != kNoIndex &&
-        p.index == entry.index && p.tag != tag) {
+    if (p.active && p.via_log && p.node == node && p.index != kNoIndex && p.index == entry.index &&
+        p.tag != tag) {
       history_.complete_failed(p.history_id);
       ++stats_.failed;
       client_of_tag_.erase(p.tag);

@@ -55,9 +55,9 @@ class Clients {
     bool via_log = false;
     std::string key;
     NodeId node;
-    std::uint64_t tag = 0;       // log operations
-    LogIndex index;              // the index the leader gave it (0: forwarded)
-    std::string read_context;    // ReadIndex gets
+    std::uint64_t tag = 0;     // log operations
+    LogIndex index;            // the index the leader gave it (0: forwarded)
+    std::string read_context;  // ReadIndex gets
   };
   struct Client {
     std::uint64_t id = 0;

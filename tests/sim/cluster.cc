@@ -320,11 +320,11 @@ void Cluster::send(const Message& message) {
 }
 
 void Cluster::deliver(const Message& m) {
-  trace_hash_ = mix(mix(mix(mix(mix(trace_hash_, static_cast<std::uint64_t>(m.type)),
-                                m.from.value()),
-                            m.term.value()),
-                        m.index.value()),
-                    m.entries.size() * 2 + (m.reject ? 1 : 0));
+  trace_hash_ =
+      mix(mix(mix(mix(mix(trace_hash_, static_cast<std::uint64_t>(m.type)), m.from.value()),
+                  m.term.value()),
+              m.index.value()),
+          m.entries.size() * 2 + (m.reject ? 1 : 0));
   Node& n = node(m.to);
   if (!n.up || !connected(m.from, m.to)) return;
   Status status = n.raft->step(m);
@@ -407,14 +407,13 @@ void Cluster::finish_ready(Node& n, Ready& rd) {
     if (m.type == MessageType::kVoteResponse && !m.reject) {
       auto [it, fresh] = votes_.emplace(std::pair{m.from.value(), m.term.value()}, m.to);
       if (!fresh && it->second != m.to) {
-        fail("double vote: node " + m.from.to_string() + " granted its term-" +
-             m.term.to_string() + " vote to " + it->second.to_string() + " and to " +
-             m.to.to_string());
+        fail("double vote: node " + m.from.to_string() + " granted its term-" + m.term.to_string() +
+             " vote to " + it->second.to_string() + " and to " + m.to.to_string());
       }
     }
     send(m);
   }
-  apply_committed(n, rd);                                       // step 4
+  apply_committed(n, rd);  // step 4
   for (ReadState& rs : rd.read_states) n.reads.push_back(std::move(rs));
   serve_reads(n);
   n.raft->advance(rd);  // step 5
@@ -438,8 +437,8 @@ void Cluster::apply_committed(Node& n, const Ready& rd) {
   for (const Entry& e : rd.committed_entries) {
     const LogIndex expected = n.kv->applied_index().next();
     if (e.index != expected) {
-      fail("node " + n.id.to_string() + " applied index " + e.index.to_string() +
-           " but expected " + expected.to_string());
+      fail("node " + n.id.to_string() + " applied index " + e.index.to_string() + " but expected " +
+           expected.to_string());
       return;
     }
     record_committed(n.id, e.index, e.term, entry_hash(e), &e.data, "applied");
@@ -512,9 +511,10 @@ void Cluster::mirror_ready(Node& n, const Ready& rd) {
     auto [it, fresh] =
         entries_seen_.emplace(std::pair{index, e.term.value()}, std::pair{hash, prev_term});
     if (!fresh && it->second != std::pair{hash, prev_term}) {
-      fail("log matching: node " + n.id.to_string() + " has a different entry (or predecessor) "
-           "at index " + e.index.to_string() + " term " + e.term.to_string() +
-           " than another node");
+      fail("log matching: node " + n.id.to_string() +
+           " has a different entry (or predecessor) "
+           "at index " +
+           e.index.to_string() + " term " + e.term.to_string() + " than another node");
     }
   }
 }
@@ -528,8 +528,8 @@ void Cluster::record_committed(NodeId id, LogIndex index, Term term, std::uint64
     c.hash = hash;
   } else if (c.term != term || c.hash != hash) {
     fail(std::string("state-machine safety: node ") + id.to_string() + " " + how + " index " +
-         index.to_string() + " with term " + term.to_string() + " but term " +
-         c.term.to_string() + " was committed there before");
+         index.to_string() + " with term " + term.to_string() + " but term " + c.term.to_string() +
+         " was committed there before");
     return;
   }
   if (data != nullptr && options_.keep_committed_data && c.data.empty()) c.data = *data;

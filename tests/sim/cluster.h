@@ -95,8 +95,8 @@ class Cluster {
 
   // --- network ---
   NetworkOptions& network() { return options_.network; }
-  void disconnect(NodeId id);  // cut every link to and from id
-  void connect(NodeId id);     // restore them (other cuts stay)
+  void disconnect(NodeId id);          // cut every link to and from id
+  void connect(NodeId id);             // restore them (other cuts stay)
   void block(NodeId from, NodeId to);  // one-way cut
   // Only nodes in the same group can talk; nodes in no group are isolated.
   void partition(const std::vector<std::vector<NodeId>>& groups);

@@ -33,8 +33,8 @@ class Builder {
     op.read = std::move(read);
     return add(std::move(op));
   }
-  Builder& cas(std::string key, Value expected, std::string value, bool applied,
-               std::uint64_t from, std::uint64_t to) {
+  Builder& cas(std::string key, Value expected, std::string value, bool applied, std::uint64_t from,
+               std::uint64_t to) {
     Operation op = base(OpKind::kCas, std::move(key), from, to);
     op.expected = std::move(expected);
     op.value = std::move(value);

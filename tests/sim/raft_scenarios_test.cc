@@ -357,8 +357,8 @@ void figure8(bool unreliable, std::uint64_t seed) {
     if (unreliable && iteration == 100) lab.set_long_reordering(true);
     NodeId leader = kNoNode;
     for (int i = 0; i < 5; ++i) {
-      const bool reachable = unreliable ? lab.is_connected(lab.id(i))
-                                        : lab.cluster().is_up(lab.id(i));
+      const bool reachable =
+          unreliable ? lab.is_connected(lab.id(i)) : lab.cluster().is_up(lab.id(i));
       if (reachable && lab.start(lab.id(i), v(static_cast<int>(rng.uniform(0, 9999)))).is_leader) {
         leader = lab.id(i);
       }
@@ -430,11 +430,14 @@ TEST(RaftLab, Figure8Paper) {
     cluster.partition({{s1, s2}, {s3, s4, s5}});
     const auto x = lab.start(s1, v(2));
     ASSERT_TRUE(x.is_leader);
-    ASSERT_TRUE(cluster.run_until([&] { return cluster.disk(s2).last_index() >= x.index; },
-                                  1 * kSecond));
+    ASSERT_TRUE(
+        cluster.run_until([&] { return cluster.disk(s2).last_index() >= x.index; }, 1 * kSecond));
     cluster.partition({{s1}, {s2}, {s3, s4, s5}});
-    ASSERT_TRUE(cluster.run_until([&] { return leader_among({s3, s4, s5}) != kNoNode; },
-                                  5 * kSecond));
+    ASSERT_TRUE(cluster.run_until(
+        [&] {
+          return leader_among({s3, s4, s5}) != kNoNode;
+        },
+        5 * kSecond));
     const NodeId l2 = leader_among({s3, s4, s5});
     // Cut L2 off at once: its no-op at X's index stays its own.
     std::vector<NodeId> rest;
@@ -546,7 +549,8 @@ void snapshot_common(bool disconnect, bool unreliable, bool crash, std::uint64_t
         << "no InstallSnapshot was needed";
   }
   for (NodeId id : lab.cluster().all_nodes()) {
-    EXPECT_GT(lab.cluster().disk(id).first_index().value(), 1u) << "node " << id << " never compacted";
+    EXPECT_GT(lab.cluster().disk(id).first_index().value(), 1u)
+        << "node " << id << " never compacted";
   }
 }
 

@@ -46,8 +46,8 @@ TEST(RaftSimRandom, ManySeedsKeepEveryInvariant) {
     events += result.events;
     if (!result.ok) {
       ++failures;
-      ADD_FAILURE() << "seed " << seed << " (" << result.nodes << " nodes) failed: "
-                    << result.failure << "or: SYNOD_SIM_SEED=" << seed
+      ADD_FAILURE() << "seed " << seed << " (" << result.nodes
+                    << " nodes) failed: " << result.failure << "or: SYNOD_SIM_SEED=" << seed
                     << " build/tests/sim/raft_sim_random_test"
                        " --gtest_filter=RaftSimRandom.ManySeedsKeepEveryInvariant";
       if (failures >= 5) break;

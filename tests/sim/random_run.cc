@@ -75,8 +75,8 @@ class Nemesis {
         break;
       case 1: {  // crash a node (maybe the leader), restart it later
         if (up.empty()) break;
-        NodeId victim = rng.chance(0.4) && cluster_.leader() != kNoNode ? cluster_.leader()
-                                                                         : pick(up);
+        NodeId victim =
+            rng.chance(0.4) && cluster_.leader() != kNoNode ? cluster_.leader() : pick(up);
         cluster_.crash(victim, rng.chance(0.5));
         cluster_.schedule(rng.uniform(10 * kMillis, 800 * kMillis),
                           [this, victim] { cluster_.restart(victim); });

@@ -16,9 +16,9 @@ namespace synod::consensus::sim {
 
 struct RunOptions {
   std::uint64_t seed = 1;
-  int nodes = 0;                       // 0: chosen from the seed (3, 5 or 7)
-  Micros duration = 2 * kSecond;       // faulty phase; recovery comes after
-  bool trace_on_failure = true;        // include the recent event trace
+  int nodes = 0;                  // 0: chosen from the seed (3, 5 or 7)
+  Micros duration = 2 * kSecond;  // faulty phase; recovery comes after
+  bool trace_on_failure = true;   // include the recent event trace
 };
 
 struct RunResult {
@@ -28,9 +28,9 @@ struct RunResult {
   std::uint64_t events = 0;
   std::uint64_t operations = 0;
   std::uint64_t unknown = 0;
-  std::uint64_t completed = 0;   // operations with a known outcome
-  std::uint64_t committed = 0;   // log entries committed
-  std::uint64_t leaders = 0;     // distinct (term, leader) pairs
+  std::uint64_t completed = 0;  // operations with a known outcome
+  std::uint64_t committed = 0;  // log entries committed
+  std::uint64_t leaders = 0;    // distinct (term, leader) pairs
   std::uint64_t nemesis_actions = 0;
   std::uint64_t membership_changes = 0;  // conf changes the leader accepted
   std::uint64_t transfers = 0;           // leadership transfers started
