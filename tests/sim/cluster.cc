@@ -300,6 +300,7 @@ void Cluster::send(const Message& message) {
   ++messages_sent_;
   message_bytes_ += message.byte_size();
   ++messages_by_type_[static_cast<std::size_t>(message.type) % 32];
+  if (message.type == MessageType::kAppendResponse && message.reject) ++append_rejections_;
   if (!nodes_.contains(message.to) || !connected(message.from, message.to)) return;
   const NetworkOptions& net = options_.network;
   if (net.drop > 0 && random_.chance(net.drop)) return;

@@ -104,6 +104,8 @@ class Cluster {
   [[nodiscard]] bool connected(NodeId from, NodeId to) const;
   [[nodiscard]] std::uint64_t messages_sent() const { return messages_sent_; }
   [[nodiscard]] std::uint64_t message_bytes() const { return message_bytes_; }
+  // AppendEntries rejections (log mismatch) sent so far.
+  [[nodiscard]] std::uint64_t append_rejections() const { return append_rejections_; }
   [[nodiscard]] std::uint64_t messages_of(MessageType type) const {
     return messages_by_type_[static_cast<std::size_t>(type)];
   }
@@ -185,6 +187,7 @@ class Cluster {
   std::uint64_t messages_sent_ = 0;
   std::uint64_t message_bytes_ = 0;
   std::uint64_t messages_by_type_[32] = {};
+  std::uint64_t append_rejections_ = 0;
 
   // Invariant state.
   std::map<std::uint64_t, NodeId> leader_of_term_;                   // election safety
