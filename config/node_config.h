@@ -40,8 +40,8 @@ struct ClusterSection {
 };
 
 struct RaftSection {
-  Millis heartbeat_interval{50};
-  Millis election_timeout{300};           // randomised in [t, 2t)
+  Millis heartbeat_interval{30};
+  Millis election_timeout{150};           // randomised in [t, 2t)
   bool pre_vote = true;
   bool check_quorum = true;
   bool lease_read = false;

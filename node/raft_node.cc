@@ -360,6 +360,12 @@ void RaftNode::drain_ready() {
         spdlog::info("leader is now {} (term {}, this node {})", leader.value(),
                      raft_->term().value(), consensus::role_name(rd.soft_state->role));
         last_leader_ = leader;
+        // Requests in flight to the old leader cannot be trusted to answer:
+        // fail them now so clients retry against the new one.
+        fail_forwarded(unavailable("leader changed; the outcome of the request is unknown"));
+        auto reads = std::move(reads_by_context_);
+        reads_by_context_.clear();
+        for (auto& [ctx, r] : reads) r.done(unavailable("leader changed during a read; retry"));
       }
       raft_metrics().is_leader.set(rd.soft_state->role == Role::kLeader ? 1 : 0);
     }
@@ -548,10 +554,18 @@ void RaftNode::propose(proto_ns::Command command, ApplyCallback done) {
   auto bytes = state::prepare_command(std::move(command), 0);
   if (!bytes.is_ok()) return done(bytes.status());
   raft_metrics().forwarded.inc();
+  // Tracked here so a leader change fails it at once instead of after the
+  // call timeout (the old leader may be dead).
+  const std::uint64_t id = next_forward_id_++;
+  forwarded_[id] = std::move(done);
   transport_->call(leader, transport::MessageType::kForward, std::move(*bytes), kForwardTimeout,
-                   [done = std::move(done)](Result<Bytes> reply) {
-                     if (!reply.is_ok()) return done(reply.status());
-                     done(state::decode_apply_result(*reply));
+                   [this, id](Result<Bytes> reply) {
+                     auto it = forwarded_.find(id);
+                     if (it == forwarded_.end()) return;  // already failed by a leader change
+                     auto callback = std::move(it->second);
+                     forwarded_.erase(it);
+                     if (!reply.is_ok()) return callback(reply.status());
+                     callback(state::decode_apply_result(*reply));
                    });
 }
 
@@ -661,7 +675,14 @@ void RaftNode::prepare_shutdown(Duration timeout, std::function<void()> done) {
   });
 }
 
+void RaftNode::fail_forwarded(const Status& status) {
+  auto forwarded = std::move(forwarded_);
+  forwarded_.clear();
+  for (auto& [id, done] : forwarded) done(status);
+}
+
 void RaftNode::fail_pending(const Status& status) {
+  fail_forwarded(status);
   auto pending = std::move(pending_);
   pending_.clear();
   for (auto& [index, p] : pending) p.done(status);

@@ -120,6 +120,7 @@ class RaftNode {
   void on_forward(NodeId from, std::string_view payload, transport::PeerTransport::Responder reply);
   void propose_local(Bytes data, ApplyCallback done);
   void fail_pending(const Status& status);
+  void fail_forwarded(const Status& status);
   void connect_seeds();
   void resolve_seed(const std::string& seed, std::function<void(Result<NodeId>)> done);
 
@@ -143,6 +144,8 @@ class RaftNode {
   std::deque<std::shared_ptr<InflightReady>> inflight_;
   std::map<LogIndex, PendingProposal> pending_;
   std::uint64_t next_read_id_ = 1;
+  std::uint64_t next_forward_id_ = 1;
+  std::unordered_map<std::uint64_t, ApplyCallback> forwarded_;
   struct PendingRead {
     std::function<void(Status)> done;
     MonoTime deadline;

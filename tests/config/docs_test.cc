@@ -52,7 +52,7 @@ TEST(ConfigDocs, EveryKeyAppearsWithItsDefault) {
   for (const KeyInfo& key : schema()) {
     EXPECT_NE(reference.find("| `" + std::string(key.path) + "` |"), std::string::npos) << key.path;
   }
-  EXPECT_NE(reference.find("| `raft.heartbeat_interval` | duration, 1ms..1m | `50ms` |"),
+  EXPECT_NE(reference.find("| `raft.heartbeat_interval` | duration, 1ms..1m | `30ms` |"),
             std::string::npos);
 }
 

@@ -165,7 +165,7 @@ TEST(ConfigErrors, DuplicateKey) {
 TEST(ConfigErrors, HeartbeatMustBeBelowElectionTimeout) {
   EXPECT_THAT(yaml_error("raft:\n  heartbeat_interval: 300ms\n"),
               HasSubstr("node.yaml:2:3: raft.heartbeat_interval: must be less than "
-                        "raft.election_timeout (300ms), got 300ms"));
+                        "raft.election_timeout (150ms), got 300ms"));
 }
 
 TEST(ConfigErrors, PostgresBackendNeedsAUrl) {
@@ -241,10 +241,10 @@ TEST(ConfigErrors, BadSetKeyOrValueNamesTheFlag) {
 
 TEST(ConfigErrors, CrossFieldErrorFromAFlagPointsAtTheFlag) {
   auto opts = options();
-  opts.overrides = {"raft.election_timeout=40ms"};
+  opts.overrides = {"raft.election_timeout=20ms"};
   EXPECT_EQ(load_error(opts),
             "--set raft.election_timeout: raft.heartbeat_interval: must be less than "
-            "raft.election_timeout (40ms), got 50ms");
+            "raft.election_timeout (20ms), got 30ms");
 }
 
 TEST(ConfigErrors, AllProblemsAreReportedTogetherOnePerLine) {
