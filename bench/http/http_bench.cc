@@ -115,16 +115,19 @@ void run_wakeup(std::uint16_t port, WatchHub& hub, int watchers) {
     w->req = {bhttp::verb::get, "/v1/kv/bench/hot?index=" + index + "&wait=5m", 11};
     w->req.set(bhttp::field::host, "x");
     Watcher* raw = w.get();
-    bhttp::async_write(raw->socket, raw->req, [raw, &wake_us, &write_time](boost::system::error_code ec, std::size_t) {
-      if (ec) return;
-      bhttp::async_read(raw->socket, raw->buffer, raw->res,
-                        [&wake_us, &write_time](boost::system::error_code rec, std::size_t) {
-                          if (!rec) {
-                            wake_us.push_back(std::chrono::duration<double, std::micro>(
-                                                  Clock::now() - write_time).count());
-                          }
-                        });
-    });
+    bhttp::async_write(
+        raw->socket, raw->req,
+        [raw, &wake_us, &write_time](boost::system::error_code ec, std::size_t) {
+          if (ec) return;
+          bhttp::async_read(
+              raw->socket, raw->buffer, raw->res,
+              [&wake_us, &write_time](boost::system::error_code rec, std::size_t) {
+                if (!rec) {
+                  wake_us.push_back(
+                      std::chrono::duration<double, std::micro>(Clock::now() - write_time).count());
+                }
+              });
+        });
     all.push_back(std::move(w));
   }
   // Send every request, then wait for the server to park them all.
@@ -139,9 +142,10 @@ void run_wakeup(std::uint16_t port, WatchHub& hub, int watchers) {
   put.prepare_payload();
   bhttp::write(probe, put);
   io.run();
-  std::printf("wake-up: %d watchers on one key, answered %zu: p50 %.0f us, p99 %.0f us, last %.0f us\n",
-              watchers, wake_us.size(), percentile(wake_us, 0.5), percentile(wake_us, 0.99),
-              wake_us.empty() ? 0.0 : *std::max_element(wake_us.begin(), wake_us.end()));
+  std::printf(
+      "wake-up: %d watchers on one key, answered %zu: p50 %.0f us, p99 %.0f us, last %.0f us\n",
+      watchers, wake_us.size(), percentile(wake_us, 0.5), percentile(wake_us, 0.99),
+      wake_us.empty() ? 0.0 : *std::max_element(wake_us.begin(), wake_us.end()));
 }
 
 }  // namespace

@@ -113,14 +113,17 @@ class BlockingRun : public std::enable_shared_from_this<BlockingRun> {
 std::chrono::nanoseconds jittered_wait(std::chrono::nanoseconds wait) {
   thread_local SystemRandom random;
   auto bound = static_cast<std::uint64_t>(wait.count() / 16);
-  return wait + std::chrono::nanoseconds(bound > 0 ? static_cast<std::int64_t>(random.uniform(0, bound)) : 0);
+  return wait + std::chrono::nanoseconds(
+                    bound > 0 ? static_cast<std::int64_t>(random.uniform(0, bound)) : 0);
 }
 
-void serve_blocking(WatchHub& hub, std::vector<std::string> resources,
-                    const QueryOptions& options, BlockingQuery query, Responder respond,
+void serve_blocking(WatchHub& hub, std::vector<std::string> resources, const QueryOptions& options,
+                    BlockingQuery query, Responder respond,
                     const std::shared_ptr<ClientGone>& client_gone) {
   if (!options.blocking()) {
-    query([respond = std::move(respond)](BlockingResult result) { respond(std::move(result.response)); });
+    query([respond = std::move(respond)](BlockingResult result) {
+      respond(std::move(result.response));
+    });
     return;
   }
   MonoTime deadline = SystemClock::instance().now() + jittered_wait(options.wait);

@@ -36,8 +36,8 @@ using BlockingQuery = std::function<void(std::function<void(BlockingResult)>)>;
 // Serves a read with Consul's blocking semantics, parking on `resources`.
 // If `client_gone` fires while the request is parked, the watcher is
 // dropped at once (no reply: the connection is closed).
-void serve_blocking(WatchHub& hub, std::vector<std::string> resources,
-                    const QueryOptions& options, BlockingQuery query, Responder respond,
+void serve_blocking(WatchHub& hub, std::vector<std::string> resources, const QueryOptions& options,
+                    BlockingQuery query, Responder respond,
                     const std::shared_ptr<ClientGone>& client_gone = nullptr);
 
 // The wait actually used for `wait`: wait + uniform jitter in [0, wait/16].

@@ -21,14 +21,14 @@ namespace synod::node::http {
 
 // What every Consul read response carries in its headers.
 struct LeaderView {
-  bool known_leader = false;        // X-Consul-KnownLeader
+  bool known_leader = false;          // X-Consul-KnownLeader
   std::uint64_t last_contact_ms = 0;  // X-Consul-LastContact: 0 on the leader
 };
 
 struct RaftServer {
-  std::string id;        // the node id as text (Consul: server ID)
-  std::string node;      // node name
-  std::string address;   // peer address "ip:port"
+  std::string id;       // the node id as text (Consul: server ID)
+  std::string node;     // node name
+  std::string address;  // peer address "ip:port"
   bool leader = false;
   bool voter = true;
   std::string protocol_version = "3";
@@ -43,14 +43,14 @@ struct RaftConfiguration {
 struct AgentInfo {
   std::string datacenter = "dc1";
   std::string node_name;
-  std::string node_id;          // text form of NodeId
-  std::string version;          // synod version, e.g. "0.1.0"
-  std::string revision;         // build revision, "" if unknown
-  std::string peer_address;     // advertised peer (Raft) address
-  std::string http_address;     // advertised HTTP address
+  std::string node_id;       // text form of NodeId
+  std::string version;       // synod version, e.g. "0.1.0"
+  std::string revision;      // build revision, "" if unknown
+  std::string peer_address;  // advertised peer (Raft) address
+  std::string http_address;  // advertised HTTP address
   std::string gossip_address;
-  std::string role;             // "leader" | "follower" | "candidate" | "learner"
-  std::string leader_address;   // "" if unknown
+  std::string role;            // "leader" | "follower" | "candidate" | "learner"
+  std::string leader_address;  // "" if unknown
   std::uint64_t term = 0;
   std::uint64_t commit_index = 0;
   std::uint64_t applied_index = 0;
@@ -60,8 +60,8 @@ struct AgentInfo {
 
 // The one-stop health summary at /v1/synod/health.
 struct HealthReport {
-  bool healthy = true;          // false -> HTTP 503
-  std::string status = "ok";    // "ok" | "degraded" | "no-leader" | ...
+  bool healthy = true;                // false -> HTTP 503
+  std::string status = "ok";          // "ok" | "degraded" | "no-leader" | ...
   std::vector<std::string> problems;  // human-readable reasons when not ok
 };
 

@@ -1,10 +1,10 @@
 #include "node/http/connection.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <cctype>
 #include <exception>
-
-#include <spdlog/spdlog.h>
 
 #include "common/metrics.h"
 #include "node/http/query.h"
@@ -39,9 +39,9 @@ struct ResponderState {
 };
 
 metrics::Counter& bad_request_counter(std::string_view reason) {
-  return metrics::Registry::global().counter(
-      "synod_http_bad_requests_total", "HTTP requests rejected before routing, by reason",
-      {{"reason", std::string(reason)}});
+  return metrics::Registry::global().counter("synod_http_bad_requests_total",
+                                             "HTTP requests rejected before routing, by reason",
+                                             {{"reason", std::string(reason)}});
 }
 
 // Strips "http://host:port" from an absolute-form target.
@@ -68,7 +68,8 @@ HttpConnection::HttpConnection(asio::ip::tcp::socket socket, const config::HttpS
   error_code ec;
   auto ep = stream_.socket().remote_endpoint(ec);
   if (!ec) {
-    remote_ = ep.address().is_v6() ? "[" + ep.address().to_string() + "]" : ep.address().to_string();
+    remote_ =
+        ep.address().is_v6() ? "[" + ep.address().to_string() + "]" : ep.address().to_string();
     remote_ += ":" + std::to_string(ep.port());
   }
 }
@@ -107,22 +108,20 @@ void HttpConnection::shutdown() {
 void HttpConnection::read_header() {
   if (closed_) return;
   parser_.emplace();
-  parser_->header_limit(static_cast<std::uint32_t>(
-      std::min<std::uint64_t>(config_.max_header_bytes, UINT32_MAX)));
+  parser_->header_limit(
+      static_cast<std::uint32_t>(std::min<std::uint64_t>(config_.max_header_bytes, UINT32_MAX)));
   parser_->body_limit(config_.max_body_bytes);
   stream_.expires_after(config_.idle_timeout);
-  bhttp::async_read_header(stream_, buffer_, *parser_,
-                           [self = shared_from_this()](error_code ec, std::size_t) {
-                             self->on_header(ec);
-                           });
+  bhttp::async_read_header(
+      stream_, buffer_, *parser_,
+      [self = shared_from_this()](error_code ec, std::size_t) { self->on_header(ec); });
 }
 
 void HttpConnection::fail_request(int status, std::string_view message, std::string_view reason) {
   bad_request_counter(reason).inc();
   route_ = "malformed";
-  method_ = parser_ && parser_->is_header_done()
-                ? std::string(parser_->get().method_string())
-                : std::string();
+  method_ = parser_ && parser_->is_header_done() ? std::string(parser_->get().method_string())
+                                                 : std::string();
   write(HttpResponse::error(status, message), /*close_after=*/true);
 }
 
@@ -147,8 +146,8 @@ void HttpConnection::on_header(error_code ec) {
   version_ = req.version() == 10 ? 10 : 11;
   if (auto length = parser_->content_length(); length && *length > config_.max_body_bytes) {
     return fail_request(413,
-                        "request body too large: " + std::to_string(*length) +
-                            " bytes, max " + std::to_string(config_.max_body_bytes),
+                        "request body too large: " + std::to_string(*length) + " bytes, max " +
+                            std::to_string(config_.max_body_bytes),
                         "body_limit");
   }
   auto expect = req[bhttp::field::expect];
@@ -205,10 +204,12 @@ void HttpConnection::dispatch_request() {
     return fail_request(400, "malformed request target", "bad_target");
   }
   auto path = percent_decode(raw_path, false);
-  if (!path) return fail_request(400, "malformed request path: " + path.status().message(), "bad_target");
+  if (!path)
+    return fail_request(400, "malformed request path: " + path.status().message(), "bad_target");
   req.path = std::move(path).value();
   auto query = parse_query(req.raw_query);
-  if (!query) return fail_request(400, "malformed query string: " + query.status().message(), "bad_query");
+  if (!query)
+    return fail_request(400, "malformed query string: " + query.status().message(), "bad_query");
   req.query = std::move(query).value();
   for (const auto& field : beast_req) {
     req.headers.emplace(lower(to_std(field.name_string())), std::string(field.value()));
@@ -255,14 +256,16 @@ void HttpConnection::dispatch_request() {
 void HttpConnection::watch_for_disconnect(std::uint64_t seq) {
   watching_disconnect_ = true;
   stream_.socket().async_wait(
-      asio::ip::tcp::socket::wait_read, asio::bind_executor(stream_.get_executor(), [self = shared_from_this(), seq](error_code ec) {
+      asio::ip::tcp::socket::wait_read,
+      asio::bind_executor(stream_.get_executor(), [self = shared_from_this(), seq](error_code ec) {
         self->watching_disconnect_ = false;
         if (ec || seq != self->seq_ || !self->in_flight_ || self->closed_) return;
         char byte;
         error_code peek_ec, mode_ec;
         auto& socket = self->stream_.socket();
         socket.non_blocking(true, mode_ec);  // readiness can be spurious: never block here
-        std::size_t n = socket.receive(asio::buffer(&byte, 1), asio::socket_base::message_peek, peek_ec);
+        std::size_t n =
+            socket.receive(asio::buffer(&byte, 1), asio::socket_base::message_peek, peek_ec);
         socket.non_blocking(false, mode_ec);
         if (peek_ec == asio::error::would_block || peek_ec == asio::error::try_again) {
           return self->watch_for_disconnect(seq);
@@ -316,7 +319,8 @@ void HttpConnection::write(HttpResponse response, bool close_after) {
   reply_->version(version_);
   reply_->result(static_cast<unsigned>(response.status));
   reply_->set(bhttp::field::server, beast::string_view(kServerName.data(), kServerName.size()));
-  if (!response.content_type.empty()) reply_->set(bhttp::field::content_type, response.content_type);
+  if (!response.content_type.empty())
+    reply_->set(bhttp::field::content_type, response.content_type);
   for (auto& [name, value] : response.headers) reply_->insert(name, value);
   reply_->body() = std::move(response.body);
   reply_->keep_alive(!close);

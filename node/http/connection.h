@@ -27,9 +27,9 @@ class HttpConnection;
 // The set of open connections, shared by the server and its connections.
 struct ConnectionTable {
   std::mutex mutex;
-  std::uint64_t next_id = 1;                                           // GUARDED_BY(mutex)
+  std::uint64_t next_id = 1;                                              // GUARDED_BY(mutex)
   std::unordered_map<std::uint64_t, std::weak_ptr<HttpConnection>> open;  // GUARDED_BY(mutex)
-  bool stopped = false;                                                // GUARDED_BY(mutex)
+  bool stopped = false;                                                   // GUARDED_BY(mutex)
 };
 
 class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
@@ -80,7 +80,7 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   bool in_flight_ = false;
   bool keep_alive_ = true;
   unsigned version_ = 11;
-  std::string route_;   // pattern, or "unmatched" / "malformed"
+  std::string route_;  // pattern, or "unmatched" / "malformed"
   std::string method_;
   MonoTime started_;
   std::shared_ptr<ClientGone> client_gone_;  // of the request in flight

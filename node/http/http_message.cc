@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cctype>
-
 #include <nlohmann/json.hpp>
 
 namespace synod::node::http {
@@ -87,8 +86,8 @@ HttpResponse HttpResponse::text(std::string body, int status, std::string conten
 
 HttpResponse HttpResponse::from_status(const Status& status) {
   return error(http_status_for(status.code()), status.message().empty()
-                                                    ? std::string(status_code_name(status.code()))
-                                                    : status.message());
+                                                   ? std::string(status_code_name(status.code()))
+                                                   : status.message());
 }
 
 HttpResponse& HttpResponse::set_header(std::string name, std::string value) {

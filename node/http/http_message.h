@@ -11,13 +11,12 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json_fwd.hpp>
 
 #include "common/status.h"
 
@@ -44,15 +43,15 @@ class ClientGone {
 
  private:
   mutable std::mutex mutex_;
-  bool gone_ = false;                              // GUARDED_BY(mutex_)
-  std::vector<std::function<void()>> callbacks_;   // GUARDED_BY(mutex_)
+  bool gone_ = false;                             // GUARDED_BY(mutex_)
+  std::vector<std::function<void()>> callbacks_;  // GUARDED_BY(mutex_)
 };
 
 struct HttpRequest {
-  std::string method;       // "GET", "PUT", ... (upper case, as sent)
-  std::string path;         // percent-decoded path without the query: "/v1/kv/a b"
-  std::string raw_target;   // the request target as sent: "/v1/kv/a%20b?recurse"
-  std::string raw_query;    // text after '?', undecoded; "" if none
+  std::string method;      // "GET", "PUT", ... (upper case, as sent)
+  std::string path;        // percent-decoded path without the query: "/v1/kv/a b"
+  std::string raw_target;  // the request target as sent: "/v1/kv/a%20b?recurse"
+  std::string raw_query;   // text after '?', undecoded; "" if none
   QueryParams query;
   Headers headers;
   std::string body;

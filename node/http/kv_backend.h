@@ -38,10 +38,10 @@ namespace synod::node::http {
 // One KV entry, Consul's DirEntry.
 struct KvEntry {
   std::string key;
-  std::string value;              // raw bytes
-  std::uint64_t flags = 0;        // opaque to synod
-  std::uint64_t lock_index = 0;   // times the key was acquired by a session
-  std::string session;            // holder of the lock, "" if none
+  std::string value;             // raw bytes
+  std::uint64_t flags = 0;       // opaque to synod
+  std::uint64_t lock_index = 0;  // times the key was acquired by a session
+  std::string session;           // holder of the lock, "" if none
   std::uint64_t create_index = 0;
   std::uint64_t modify_index = 0;
   bool operator==(const KvEntry&) const = default;
@@ -63,22 +63,33 @@ struct KvPut {
   std::string key;
   std::string value;
   std::uint64_t flags = 0;
-  std::optional<std::uint64_t> cas;     // 0: only if absent; N: only if ModifyIndex == N
-  std::optional<std::string> acquire;   // take the lock for this session (LockIndex++ when newly taken)
-  std::optional<std::string> release;   // drop the lock if this session holds it
+  std::optional<std::uint64_t> cas;  // 0: only if absent; N: only if ModifyIndex == N
+  std::optional<std::string>
+      acquire;  // take the lock for this session (LockIndex++ when newly taken)
+  std::optional<std::string> release;  // drop the lock if this session holds it
 };
 
 // DELETE /v1/kv/<key>.
 struct KvDelete {
   std::string key;
-  bool recurse = false;                 // delete every key with this prefix
-  std::optional<std::uint64_t> cas;     // only if ModifyIndex == N (absent key: true)
+  bool recurse = false;              // delete every key with this prefix
+  std::optional<std::uint64_t> cas;  // only if ModifyIndex == N (absent key: true)
 };
 
 // Consul's transaction verbs for KV operations.
 enum class TxnVerb {
-  kSet, kCas, kLock, kUnlock, kGet, kGetTree, kCheckIndex, kCheckSession,
-  kCheckNotExists, kDelete, kDeleteTree, kDeleteCas,
+  kSet,
+  kCas,
+  kLock,
+  kUnlock,
+  kGet,
+  kGetTree,
+  kCheckIndex,
+  kCheckSession,
+  kCheckNotExists,
+  kDelete,
+  kDeleteTree,
+  kDeleteCas,
 };
 // "set" <-> kSet etc.; nullopt for an unknown verb.
 std::optional<TxnVerb> parse_txn_verb(std::string_view verb);
@@ -89,15 +100,15 @@ bool txn_verb_is_read(TxnVerb verb);
 struct TxnOp {
   TxnVerb verb = TxnVerb::kGet;
   std::string key;
-  std::string value;          // raw bytes (decoded from base64)
+  std::string value;  // raw bytes (decoded from base64)
   std::uint64_t flags = 0;
-  std::uint64_t index = 0;    // cas, check-index, delete-cas
-  std::string session;        // lock, unlock, check-session
+  std::uint64_t index = 0;  // cas, check-index, delete-cas
+  std::string session;      // lock, unlock, check-session
 };
 
 struct TxnOpResult {
-  std::size_t op_index = 0;   // which op produced it
-  KvEntry entry;              // the entry after the op (value kept; handlers strip it)
+  std::size_t op_index = 0;  // which op produced it
+  KvEntry entry;             // the entry after the op (value kept; handlers strip it)
 };
 
 struct TxnError {
@@ -106,12 +117,12 @@ struct TxnError {
 };
 
 struct TxnResult {
-  bool committed = false;             // false: rolled back, `errors` says why
-  std::vector<TxnOpResult> results;   // in op order; set/cas/lock/unlock/get/check-index/
-                                      // check-session give one, get-tree one per entry,
-                                      // deletes and check-not-exists none
+  bool committed = false;            // false: rolled back, `errors` says why
+  std::vector<TxnOpResult> results;  // in op order; set/cas/lock/unlock/get/check-index/
+                                     // check-session give one, get-tree one per entry,
+                                     // deletes and check-not-exists none
   std::vector<TxnError> errors;
-  std::uint64_t index = 0;            // the index the txn applied at (or read at)
+  std::uint64_t index = 0;  // the index the txn applied at (or read at)
   LeaderView leader;
 };
 

@@ -12,7 +12,9 @@ namespace {
 
 using nlohmann::ordered_json;
 
-HttpResponse bool_response(bool value) { return HttpResponse::text(value ? "true" : "false", 200, "application/json"); }
+HttpResponse bool_response(bool value) {
+  return HttpResponse::text(value ? "true" : "false", 200, "application/json");
+}
 
 // Consul answers a missing key with 404 and an empty body (clients test the
 // status), plus the usual index headers so they can block on its creation.
@@ -37,8 +39,7 @@ void get_handler(KvBackend& backend, WatchHub& hub, HttpRequest req, Responder r
       HttpResponse response;
       if (keys_mode) {
         auto keys = fold_keys(read.entries, key, separator);
-        response = keys.empty() ? not_found_response()
-                                : ordered_json_response(ordered_json(keys));
+        response = keys.empty() ? not_found_response() : ordered_json_response(ordered_json(keys));
       } else if (read.entries.empty()) {
         response = not_found_response();
       } else if (raw && !read_options.recurse) {
@@ -63,9 +64,9 @@ void put_handler(KvBackend& backend, const KvHandlerOptions& limits, HttpRequest
   put.key = req.param("key");
   if (put.key.empty()) return respond(HttpResponse::error(400, "Missing key name"));
   if (req.body.size() > limits.max_value_bytes) {
-    return respond(HttpResponse::error(
-        413, "Request body(" + std::to_string(req.body.size()) + " bytes) too large, max size: " +
-                 std::to_string(limits.max_value_bytes) + " bytes"));
+    return respond(HttpResponse::error(413, "Request body(" + std::to_string(req.body.size()) +
+                                                " bytes) too large, max size: " +
+                                                std::to_string(limits.max_value_bytes) + " bytes"));
   }
   auto flags = optional_u64_param(req, "flags");
   if (!flags) return respond(HttpResponse::from_status(flags.status()));
@@ -131,7 +132,9 @@ HttpResponse ordered_json_response(const ordered_json& body, int status) {
 }
 
 std::string kv_key_resource(std::string_view key) { return "kv:" + std::string(key); }
-std::string kv_prefix_resource(std::string_view prefix) { return "kv-prefix:" + std::string(prefix); }
+std::string kv_prefix_resource(std::string_view prefix) {
+  return "kv-prefix:" + std::string(prefix);
+}
 
 void notify_kv_change(WatchHub& hub, std::string_view key, std::uint64_t index) {
   hub.notify(kv_key_resource(key), index);

@@ -34,13 +34,16 @@ std::uint64_t MemoryKvBackend::read_index(const State& state, const std::string&
                                           bool recurse) const {
   std::uint64_t index = 0;
   if (!recurse) {
-    if (auto it = state.entries.find(key); it != state.entries.end()) return it->second.modify_index;
+    if (auto it = state.entries.find(key); it != state.entries.end())
+      return it->second.modify_index;
     if (auto it = state.tombstones.find(key); it != state.tombstones.end()) index = it->second;
   } else {
-    for (auto it = state.entries.lower_bound(key); it != state.entries.end() && has_prefix(it->first, key); ++it) {
+    for (auto it = state.entries.lower_bound(key);
+         it != state.entries.end() && has_prefix(it->first, key); ++it) {
       index = std::max(index, it->second.modify_index);
     }
-    for (auto it = state.tombstones.lower_bound(key); it != state.tombstones.end() && has_prefix(it->first, key); ++it) {
+    for (auto it = state.tombstones.lower_bound(key);
+         it != state.tombstones.end() && has_prefix(it->first, key); ++it) {
       index = std::max(index, it->second);
     }
   }
@@ -54,7 +57,8 @@ void MemoryKvBackend::get(const std::string& key, const KvReadOptions& options,
     std::lock_guard lock(mutex_);
     if (!failure_.is_ok()) return done(failure_);
     if (options.recurse) {
-      for (auto it = state_.entries.lower_bound(key); it != state_.entries.end() && has_prefix(it->first, key); ++it) {
+      for (auto it = state_.entries.lower_bound(key);
+           it != state_.entries.end() && has_prefix(it->first, key); ++it) {
         result.entries.push_back(it->second);
       }
     } else if (auto it = state_.entries.find(key); it != state_.entries.end()) {
@@ -66,8 +70,8 @@ void MemoryKvBackend::get(const std::string& key, const KvReadOptions& options,
   done(std::move(result));
 }
 
-std::optional<std::string> MemoryKvBackend::apply(State& state, const TxnOp& op, std::uint64_t index,
-                                                  std::size_t op_index,
+std::optional<std::string> MemoryKvBackend::apply(State& state, const TxnOp& op,
+                                                  std::uint64_t index, std::size_t op_index,
                                                   std::vector<TxnOpResult>* results,
                                                   std::set<std::string>* changed) const {
   auto it = state.entries.find(op.key);
@@ -111,7 +115,8 @@ std::optional<std::string> MemoryKvBackend::apply(State& state, const TxnOp& op,
       return std::nullopt;
     case TxnVerb::kUnlock:
       if (!exists || it->second.session != op.session) {
-        return "failed to unlock key " + quoted(op.key) + ", lock isn't held, or is held by another session";
+        return "failed to unlock key " + quoted(op.key) +
+               ", lock isn't held, or is held by another session";
       }
       write("", false);
       return std::nullopt;
@@ -120,14 +125,16 @@ std::optional<std::string> MemoryKvBackend::apply(State& state, const TxnOp& op,
       results->push_back({op_index, it->second});
       return std::nullopt;
     case TxnVerb::kGetTree:
-      for (auto t = state.entries.lower_bound(op.key); t != state.entries.end() && has_prefix(t->first, op.key); ++t) {
+      for (auto t = state.entries.lower_bound(op.key);
+           t != state.entries.end() && has_prefix(t->first, op.key); ++t) {
         results->push_back({op_index, t->second});
       }
       return std::nullopt;
     case TxnVerb::kCheckIndex:
       if (!exists) return "key " + quoted(op.key) + " doesn't exist";
       if (it->second.modify_index != op.index) {
-        return "current modify index " + std::to_string(it->second.modify_index) + " != " + std::to_string(op.index);
+        return "current modify index " + std::to_string(it->second.modify_index) +
+               " != " + std::to_string(op.index);
       }
       results->push_back({op_index, it->second});
       return std::nullopt;
@@ -147,7 +154,8 @@ std::optional<std::string> MemoryKvBackend::apply(State& state, const TxnOp& op,
       return std::nullopt;
     case TxnVerb::kDeleteTree: {
       std::vector<std::string> doomed;
-      for (auto t = state.entries.lower_bound(op.key); t != state.entries.end() && has_prefix(t->first, op.key); ++t) {
+      for (auto t = state.entries.lower_bound(op.key);
+           t != state.entries.end() && has_prefix(t->first, op.key); ++t) {
         doomed.push_back(t->first);
       }
       for (const auto& k : doomed) erase(k);

@@ -95,7 +95,8 @@ Result<std::chrono::nanoseconds> parse_go_duration(std::string_view text) {
     std::size_t j = i;
     while (j < text.size() && !(text[j] >= '0' && text[j] <= '9') && text[j] != '.') ++j;
     auto nanos = unit_nanos(text.substr(i, j - i));
-    if (!nanos) return invalid_argument("invalid duration \"" + original + "\": unknown or missing unit");
+    if (!nanos)
+      return invalid_argument("invalid duration \"" + original + "\": unknown or missing unit");
     total += (whole + fraction) * *nanos;
     text = text.substr(j);
   }
@@ -147,7 +148,8 @@ Result<std::optional<std::uint64_t>> optional_u64_param(const HttpRequest& reque
   auto value = request.query_value(name);
   if (!value) return std::optional<std::uint64_t>{};
   auto parsed = parse_u64(*value);
-  if (!parsed) return invalid_argument("Invalid " + std::string(name) + " value: \"" + *value + "\"");
+  if (!parsed)
+    return invalid_argument("Invalid " + std::string(name) + " value: \"" + *value + "\"");
   return std::optional<std::uint64_t>{*parsed};
 }
 

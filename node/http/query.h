@@ -44,7 +44,7 @@ inline constexpr std::chrono::minutes kMaxBlockingWait{10};
 // The query parameters shared by every read endpoint.
 struct QueryOptions {
   Consistency consistency = Consistency::kDefault;
-  std::uint64_t min_index = 0;            // ?index=; 0: do not block
+  std::uint64_t min_index = 0;                          // ?index=; 0: do not block
   std::chrono::nanoseconds wait{kDefaultBlockingWait};  // ?wait=, capped at 10 min
   [[nodiscard]] bool blocking() const { return min_index > 0; }
 };

@@ -68,8 +68,8 @@ bool Router::matches(const Route& route, std::string_view path,
   auto parts = split_path(path);
   std::size_t n = parts.size();
   // "/v1/status/leader/" is served like "/v1/status/leader".
-  bool has_wildcard = !route.segments.empty() &&
-                      route.segments.back().kind == SegmentKind::kWildcard;
+  bool has_wildcard =
+      !route.segments.empty() && route.segments.back().kind == SegmentKind::kWildcard;
   if (!has_wildcard && n > 1 && parts.back().text.empty()) --n;
   params->clear();
   for (std::size_t i = 0; i < route.segments.size(); ++i) {

@@ -1,9 +1,9 @@
 #include "node/http/server.h"
 
+#include <spdlog/spdlog.h>
+
 #include <charconv>
 #include <vector>
-
-#include <spdlog/spdlog.h>
 
 #include "common/metrics.h"
 #include "node/http/connection.h"
@@ -14,7 +14,8 @@ Result<asio::ip::tcp::endpoint> parse_endpoint(std::string_view address) {
   std::string_view host, port_text;
   if (!address.empty() && address.front() == '[') {
     std::size_t close = address.find(']');
-    if (close == std::string_view::npos || close + 1 >= address.size() || address[close + 1] != ':') {
+    if (close == std::string_view::npos || close + 1 >= address.size() ||
+        address[close + 1] != ':') {
       return invalid_argument("bad address \"" + std::string(address) + "\": want [v6]:port");
     }
     host = address.substr(1, close - 1);
@@ -81,40 +82,40 @@ std::string HttpServer::bound_address() const {
 }
 
 void HttpServer::do_accept() {
-  acceptor_.async_accept(
-      asio::make_strand(io_), [this, table = table_](error_code ec, asio::ip::tcp::socket socket) {
-        {
-          std::lock_guard lock(table->mutex);
-          if (table->stopped) return;  // `this` may be gone: touch nothing else
-        }
-        if (ec) {
-          if (ec == asio::error::operation_aborted) return;
-          spdlog::warn("http: accept failed: {}", ec.message());
-          // Out of file descriptors and the like: keep accepting.
-          return do_accept();
-        }
-        error_code nodelay_ec;
-        socket.set_option(asio::ip::tcp::no_delay(true), nodelay_ec);
-        std::shared_ptr<HttpConnection> connection;
-        bool over_limit = false;
-        {
-          std::lock_guard lock(table->mutex);
-          std::uint64_t id = table->next_id++;
-          over_limit = table->open.size() >= config_.max_connections;
-          connection = std::make_shared<HttpConnection>(std::move(socket), config_, router_, table, id);
-          table->open.emplace(id, connection);
-        }
-        if (over_limit) {
-          metrics::Registry::global()
-              .counter("synod_http_rejected_connections_total",
-                       "HTTP connections refused because http.max_connections were open")
-              .inc();
-          connection->reject(503, "too many connections");
-        } else {
-          connection->start();
-        }
-        do_accept();
-      });
+  acceptor_.async_accept(asio::make_strand(io_), [this, table = table_](
+                                                     error_code ec, asio::ip::tcp::socket socket) {
+    {
+      std::lock_guard lock(table->mutex);
+      if (table->stopped) return;  // `this` may be gone: touch nothing else
+    }
+    if (ec) {
+      if (ec == asio::error::operation_aborted) return;
+      spdlog::warn("http: accept failed: {}", ec.message());
+      // Out of file descriptors and the like: keep accepting.
+      return do_accept();
+    }
+    error_code nodelay_ec;
+    socket.set_option(asio::ip::tcp::no_delay(true), nodelay_ec);
+    std::shared_ptr<HttpConnection> connection;
+    bool over_limit = false;
+    {
+      std::lock_guard lock(table->mutex);
+      std::uint64_t id = table->next_id++;
+      over_limit = table->open.size() >= config_.max_connections;
+      connection = std::make_shared<HttpConnection>(std::move(socket), config_, router_, table, id);
+      table->open.emplace(id, connection);
+    }
+    if (over_limit) {
+      metrics::Registry::global()
+          .counter("synod_http_rejected_connections_total",
+                   "HTTP connections refused because http.max_connections were open")
+          .inc();
+      connection->reject(503, "too many connections");
+    } else {
+      connection->start();
+    }
+    do_accept();
+  });
 }
 
 void HttpServer::stop() {

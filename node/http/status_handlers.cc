@@ -34,53 +34,52 @@ json agent_self_json(const AgentInfo& info) {
   auto [peer_host, peer_port] = split_host_port(info.peer_address);
   json meta = json::object();
   for (const auto& [k, v] : info.meta) meta[k] = v;
-  return json{
-      {"Config",
-       {{"Datacenter", info.datacenter},
-        {"PrimaryDatacenter", info.datacenter},
-        {"NodeName", info.node_name},
-        {"NodeID", info.node_id},
-        {"Revision", info.revision},
-        {"Server", true},
-        {"Version", info.version}}},
-      {"Coord", nullptr},
-      {"Member",
-       {{"Name", info.node_name},
-        {"Addr", gossip_host},
-        {"Port", gossip_port},
-        {"Tags",
-         {{"dc", info.datacenter},
-          {"id", info.node_id},
-          {"role", "consul"},
-          {"port", std::to_string(peer_port)},
-          {"vsn", "2"},
-          {"build", info.version}}},
-        {"Status", 1},
-        {"ProtocolMin", 1},
-        {"ProtocolMax", 5},
-        {"ProtocolCur", 2},
-        {"DelegateMin", 2},
-        {"DelegateMax", 5},
-        {"DelegateCur", 4}}},
-      {"Stats",
-       {{"raft",
-         {{"state", raft_state_name(info.role)},
-          {"term", std::to_string(info.term)},
-          {"commit_index", std::to_string(info.commit_index)},
-          {"applied_index", std::to_string(info.applied_index)},
-          {"last_log_index", std::to_string(info.last_log_index)}}}}},
-      {"Meta", meta},
-      {"Synod",
-       {{"Role", info.role},
-        {"Leader", info.leader_address},
-        {"Term", info.term},
-        {"CommitIndex", info.commit_index},
-        {"AppliedIndex", info.applied_index},
-        {"LastLogIndex", info.last_log_index},
-        {"PeerAddress", info.peer_address},
-        {"HTTPAddress", info.http_address},
-        {"GossipAddress", info.gossip_address},
-        {"PeerHost", peer_host}}}};
+  return json{{"Config",
+               {{"Datacenter", info.datacenter},
+                {"PrimaryDatacenter", info.datacenter},
+                {"NodeName", info.node_name},
+                {"NodeID", info.node_id},
+                {"Revision", info.revision},
+                {"Server", true},
+                {"Version", info.version}}},
+              {"Coord", nullptr},
+              {"Member",
+               {{"Name", info.node_name},
+                {"Addr", gossip_host},
+                {"Port", gossip_port},
+                {"Tags",
+                 {{"dc", info.datacenter},
+                  {"id", info.node_id},
+                  {"role", "consul"},
+                  {"port", std::to_string(peer_port)},
+                  {"vsn", "2"},
+                  {"build", info.version}}},
+                {"Status", 1},
+                {"ProtocolMin", 1},
+                {"ProtocolMax", 5},
+                {"ProtocolCur", 2},
+                {"DelegateMin", 2},
+                {"DelegateMax", 5},
+                {"DelegateCur", 4}}},
+              {"Stats",
+               {{"raft",
+                 {{"state", raft_state_name(info.role)},
+                  {"term", std::to_string(info.term)},
+                  {"commit_index", std::to_string(info.commit_index)},
+                  {"applied_index", std::to_string(info.applied_index)},
+                  {"last_log_index", std::to_string(info.last_log_index)}}}}},
+              {"Meta", meta},
+              {"Synod",
+               {{"Role", info.role},
+                {"Leader", info.leader_address},
+                {"Term", info.term},
+                {"CommitIndex", info.commit_index},
+                {"AppliedIndex", info.applied_index},
+                {"LastLogIndex", info.last_log_index},
+                {"PeerAddress", info.peer_address},
+                {"HTTPAddress", info.http_address},
+                {"GossipAddress", info.gossip_address},
+                {"PeerHost", peer_host}}}};
 }
 
 // Answers a Status-returning operation: 200 with `ok_body`, or the error.
@@ -123,27 +122,29 @@ void register_status_routes(Router& router, ClusterInfo& cluster) {
     auto id = req.query_value("id");
     auto address = req.query_value("address");
     if ((!id || id->empty()) && (!address || address->empty())) {
-      return respond(HttpResponse::error(
-          400,
-          "Must specify either ?id with the server's ID or ?address with IP:port of peer to remove"));
+      return respond(HttpResponse::error(400,
+                                         "Must specify either ?id with the server's ID or ?address "
+                                         "with IP:port of peer to remove"));
     }
     if (!id || id->empty()) {
       for (const auto& s : cluster.raft_configuration().servers) {
         if (s.address == *address) id = s.id;
       }
       if (!id || id->empty()) {
-        return respond(HttpResponse::error(404, "address \"" + *address + "\" was not found in the Raft configuration"));
+        return respond(HttpResponse::error(
+            404, "address \"" + *address + "\" was not found in the Raft configuration"));
       }
     }
     cluster.remove_peer(*id, status_reply(std::move(respond), nullptr));
   });
 
-  router.add({"POST", "PUT"}, "/v1/operator/raft/transfer-leader",
-             [&cluster](HttpRequest req, Responder respond) {
-               std::optional<std::string> id = req.query_value("id");
-               if (id && id->empty()) id.reset();
-               cluster.transfer_leader(id, status_reply(std::move(respond), json{{"Success", true}}));
-             });
+  router.add(
+      {"POST", "PUT"}, "/v1/operator/raft/transfer-leader",
+      [&cluster](HttpRequest req, Responder respond) {
+        std::optional<std::string> id = req.query_value("id");
+        if (id && id->empty()) id.reset();
+        cluster.transfer_leader(id, status_reply(std::move(respond), json{{"Success", true}}));
+      });
 
   router.add("GET", "/v1/agent/self", [&cluster](HttpRequest, Responder respond) {
     respond(HttpResponse::json(agent_self_json(cluster.agent_info())));

@@ -142,8 +142,11 @@ void txn_handler(KvBackend& backend, const KvHandlerOptions& limits, HttpRequest
   auto options = parse_query_options(req);
   if (!options) return respond(HttpResponse::from_status(options.status()));
   json body = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
-  if (body.is_discarded()) return respond(HttpResponse::error(400, "Failed to parse body: invalid JSON"));
-  if (!body.is_array()) return respond(HttpResponse::error(400, "Failed to parse body: expected a JSON array of operations"));
+  if (body.is_discarded())
+    return respond(HttpResponse::error(400, "Failed to parse body: invalid JSON"));
+  if (!body.is_array())
+    return respond(
+        HttpResponse::error(400, "Failed to parse body: expected a JSON array of operations"));
   if (body.size() > limits.max_txn_ops) {
     return respond(HttpResponse::error(413, "Transaction contains too many operations (" +
                                                 std::to_string(body.size()) + " > " +
@@ -159,14 +162,15 @@ void txn_handler(KvBackend& backend, const KvHandlerOptions& limits, HttpRequest
     }
     if (op->verb == TxnVerb::kSet || op->verb == TxnVerb::kCas || op->verb == TxnVerb::kLock) {
       if (op->value.size() > limits.max_value_bytes) {
-        return respond(HttpResponse::error(413, "Value of operation " + std::to_string(i) +
-                                                    " too large, max size: " +
-                                                    std::to_string(limits.max_value_bytes) + " bytes"));
+        return respond(HttpResponse::error(
+            413, "Value of operation " + std::to_string(i) +
+                     " too large, max size: " + std::to_string(limits.max_value_bytes) + " bytes"));
       }
     }
     ops.push_back(std::move(op).value());
   }
-  bool read_only = std::all_of(ops.begin(), ops.end(), [](const TxnOp& op) { return txn_verb_is_read(op.verb); });
+  bool read_only = std::all_of(ops.begin(), ops.end(),
+                               [](const TxnOp& op) { return txn_verb_is_read(op.verb); });
   auto shared_ops = std::make_shared<std::vector<TxnOp>>(ops);
   backend.txn(std::move(ops), options->consistency,
               [respond = std::move(respond), shared_ops, read_only](Result<TxnResult> result) {

@@ -99,9 +99,8 @@ void WatchHub::wake_resource(const std::string& resource, std::uint64_t index) {
 }
 
 void WatchHub::notify(std::string_view resource, std::uint64_t index) {
-  asio::post(strand_, [this, resource = std::string(resource), index] {
-    wake_resource(resource, index);
-  });
+  asio::post(strand_,
+             [this, resource = std::string(resource), index] { wake_resource(resource, index); });
 }
 
 void WatchHub::notify_prefixes(std::string_view family, std::string_view key, std::uint64_t index) {

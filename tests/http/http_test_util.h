@@ -2,12 +2,12 @@
 // io_context thread, and a small blocking client over real sockets.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <memory>
 #include <optional>
 #include <string>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "common/beast.h"
 #include "config/node_config.h"

@@ -1,9 +1,8 @@
 // The Consul KV and txn endpoints over real sockets, against MemoryKvBackend.
 #include <atomic>
 #include <future>
-#include <thread>
-
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "common/metrics.h"
 #include "node/http/base64.h"
@@ -97,7 +96,8 @@ TEST_F(KvTest, CasCreatesOnlyWhenAbsentAndUpdatesOnlyAtIndex) {
   Client c(server_.port());
   EXPECT_EQ(c.request("PUT", "/v1/kv/k?cas=0", "one").body, "true");
   EXPECT_EQ(c.request("PUT", "/v1/kv/k?cas=0", "two").body, "false");
-  auto index = json::parse(c.request("GET", "/v1/kv/k").body)[0]["ModifyIndex"].get<std::uint64_t>();
+  auto index =
+      json::parse(c.request("GET", "/v1/kv/k").body)[0]["ModifyIndex"].get<std::uint64_t>();
   EXPECT_EQ(c.request("PUT", "/v1/kv/k?cas=" + std::to_string(index + 5), "three").body, "false");
   EXPECT_EQ(c.request("PUT", "/v1/kv/k?cas=" + std::to_string(index), "four").body, "true");
   EXPECT_EQ(json::parse(c.request("GET", "/v1/kv/k").body)[0]["Value"], base64_encode("four"));
@@ -124,10 +124,12 @@ TEST_F(KvTest, RecurseKeysAndSeparator) {
 
 TEST_F(KvTest, DeleteOneRecursiveAndCas) {
   Client c(server_.port());
-  for (const char* k : {"t/a", "t/b", "t/c/d", "u"}) c.request("PUT", std::string("/v1/kv/") + k, "v");
+  for (const char* k : {"t/a", "t/b", "t/c/d", "u"})
+    c.request("PUT", std::string("/v1/kv/") + k, "v");
   EXPECT_EQ(c.request("DELETE", "/v1/kv/t/a").body, "true");
   EXPECT_EQ(c.request("GET", "/v1/kv/t/a").status, 404);
-  auto index = json::parse(c.request("GET", "/v1/kv/u").body)[0]["ModifyIndex"].get<std::uint64_t>();
+  auto index =
+      json::parse(c.request("GET", "/v1/kv/u").body)[0]["ModifyIndex"].get<std::uint64_t>();
   EXPECT_EQ(c.request("DELETE", "/v1/kv/u?cas=" + std::to_string(index + 1)).body, "false");
   EXPECT_EQ(c.request("GET", "/v1/kv/u").status, 200);
   EXPECT_EQ(c.request("DELETE", "/v1/kv/u?cas=" + std::to_string(index)).body, "true");
@@ -165,7 +167,8 @@ TEST_F(KvTest, BadParametersAre400Json) {
     EXPECT_EQ(res.status, 400) << target;
     EXPECT_TRUE(json::parse(res.body).contains("error")) << target;
   }
-  for (const char* target : {"/v1/kv/k?index=x", "/v1/kv/k?index=1&wait=5", "/v1/kv/k?stale&consistent"}) {
+  for (const char* target :
+       {"/v1/kv/k?index=x", "/v1/kv/k?index=1&wait=5", "/v1/kv/k?stale&consistent"}) {
     auto res = c.request("GET", target);
     EXPECT_EQ(res.status, 400) << target;
     EXPECT_TRUE(json::parse(res.body).contains("error")) << target;
@@ -216,8 +219,8 @@ TEST_F(KvTest, TxnAppliesAllAndReturnsResults) {
 TEST_F(KvTest, TxnFailureRollsBackWith409) {
   Client c(server_.port());
   c.request("PUT", "/v1/kv/x", "1");
-  json ops = json::array({txn_op("set", "new", "v"), txn_op("cas", "x", "2", 9999),
-                          txn_op("check-not-exists", "x")});
+  json ops = json::array(
+      {txn_op("set", "new", "v"), txn_op("cas", "x", "2", 9999), txn_op("check-not-exists", "x")});
   auto res = c.request("PUT", "/v1/txn", ops.dump());
   ASSERT_EQ(res.status, 409);
   auto body = json::parse(res.body);
@@ -232,7 +235,8 @@ TEST_F(KvTest, TxnFailureRollsBackWith409) {
 TEST_F(KvTest, TxnTreeAndDeleteVerbs) {
   Client c(server_.port());
   for (const char* k : {"p/a", "p/b", "q"}) c.request("PUT", std::string("/v1/kv/") + k, k);
-  auto tree = json::parse(c.request("PUT", "/v1/txn", json::array({txn_op("get-tree", "p/")}).dump()).body);
+  auto tree =
+      json::parse(c.request("PUT", "/v1/txn", json::array({txn_op("get-tree", "p/")}).dump()).body);
   ASSERT_EQ(tree["Results"].size(), 2u);
   EXPECT_EQ(tree["Results"][1]["KV"]["Value"], base64_encode("p/b"));
   auto del = c.request("PUT", "/v1/txn",
@@ -246,8 +250,10 @@ TEST_F(KvTest, TxnBadInput) {
   Client c(server_.port());
   EXPECT_EQ(c.request("PUT", "/v1/txn", "{not json").status, 400);
   EXPECT_EQ(c.request("PUT", "/v1/txn", "{}").status, 400);
-  EXPECT_EQ(c.request("PUT", "/v1/txn", json::array({txn_op("frobnicate", "k")}).dump()).status, 400);
-  EXPECT_EQ(c.request("PUT", "/v1/txn", R"([{"KV":{"Verb":"set","Key":"k","Value":"!!"}}])").status, 400);
+  EXPECT_EQ(c.request("PUT", "/v1/txn", json::array({txn_op("frobnicate", "k")}).dump()).status,
+            400);
+  EXPECT_EQ(c.request("PUT", "/v1/txn", R"([{"KV":{"Verb":"set","Key":"k","Value":"!!"}}])").status,
+            400);
   EXPECT_EQ(c.request("PUT", "/v1/txn", R"([{"Node":{"Verb":"get"}}])").status, 400);
   json many = json::array();
   for (int i = 0; i < 65; ++i) many.push_back(txn_op("get", "k"));

@@ -75,7 +75,8 @@ TEST(FoldKeys, CutsAtSeparatorAfterPrefix) {
   std::vector<KvEntry> entries;
   for (const char* k : {"a/b/c", "a/b/d", "a/e", "a/f/"}) entries.push_back(KvEntry{k});
   EXPECT_EQ(fold_keys(entries, "a/", "/"), (std::vector<std::string>{"a/b/", "a/e", "a/f/"}));
-  EXPECT_EQ(fold_keys(entries, "a/", ""), (std::vector<std::string>{"a/b/c", "a/b/d", "a/e", "a/f/"}));
+  EXPECT_EQ(fold_keys(entries, "a/", ""),
+            (std::vector<std::string>{"a/b/c", "a/b/d", "a/e", "a/f/"}));
 }
 
 class WatchHubTest : public ::testing::Test {

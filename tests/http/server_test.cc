@@ -30,12 +30,12 @@ class ServerTest : public ::testing::Test {
       respond(HttpResponse::json("literal"));
     });
     server_->router().add("GET", "/files/*path", [](HttpRequest req, Responder respond) {
-      respond(HttpResponse::json(json{{"path", req.param("path")}, {"q", req.query_value("q").value_or("-")}}));
+      respond(HttpResponse::json(
+          json{{"path", req.param("path")}, {"q", req.query_value("q").value_or("-")}}));
     });
     server_->router().add("GET", "/drop", [](HttpRequest, Responder) {});
-    server_->router().add("GET", "/throw", [](HttpRequest, Responder) -> void {
-      throw std::runtime_error("boom");
-    });
+    server_->router().add("GET", "/throw",
+                          [](HttpRequest, Responder) -> void { throw std::runtime_error("boom"); });
     server_->start();
   }
 
@@ -192,7 +192,8 @@ TEST_F(ServerTest, OversizeBodyIs413) {
 TEST_F(ServerTest, ExpectContinueIsHonoured) {
   start();
   Client client(server_->port());
-  client.send_raw("PUT /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n");
+  client.send_raw(
+      "PUT /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n");
   auto interim = client.read_response();
   EXPECT_EQ(interim.status, 100);
   client.send_raw("hello");
@@ -247,12 +248,15 @@ TEST_F(ServerTest, MetricsEndpointRendersPrometheusTextWithRouteLabels) {
   ASSERT_EQ(res.status, 200);
   EXPECT_EQ(res.header("content-type"), "text/plain; version=0.0.4; charset=utf-8");
   EXPECT_NE(res.body.find("# TYPE synod_http_requests_total counter"), std::string::npos);
-  EXPECT_NE(res.body.find("synod_http_requests_total{route=\"/v1/agent/service/:id\",method=\"GET\",code=\"200\"}"),
-            std::string::npos)
+  EXPECT_NE(
+      res.body.find(
+          "synod_http_requests_total{route=\"/v1/agent/service/:id\",method=\"GET\",code=\"200\"}"),
+      std::string::npos)
       << res.body;
   EXPECT_NE(res.body.find("route=\"unmatched\""), std::string::npos);
   EXPECT_EQ(res.body.find("/v1/agent/service/abc"), std::string::npos);
-  EXPECT_NE(res.body.find("# TYPE synod_http_request_duration_seconds histogram"), std::string::npos);
+  EXPECT_NE(res.body.find("# TYPE synod_http_request_duration_seconds histogram"),
+            std::string::npos);
 }
 
 }  // namespace
