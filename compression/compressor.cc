@@ -1,0 +1,109 @@
+#include "compression/compressor.h"
+
+#include <string>
+
+namespace synod::compression {
+
+Compressor::Compressor(CompressorOptions options, metrics::Registry* registry) : options_(options) {
+  CodecOptions codec_options;
+  codec_options.zstd_level = options_.zstd_level;
+  for (std::uint8_t i = 0; i <= kMaxCodecId; ++i) {
+    auto id = static_cast<CodecId>(i);
+    codecs_[i] = make_codec(id, codec_options);
+    std::string name(codec_name(id));
+    metrics_[i].bytes_in = &registry->counter("synod_compression_bytes_in_total",
+                                              "Payload bytes given to a codec", {{"codec", name}});
+    metrics_[i].bytes_out = &registry->counter("synod_compression_bytes_out_total",
+                                               "Payload bytes after encoding", {{"codec", name}});
+    metrics_[i].malformed = &registry->counter("synod_compression_decompress_errors_total",
+                                               "Peer payloads that failed to decode",
+                                               {{"codec", name}, {"reason", "malformed"}});
+    metrics_[i].bomb = &registry->counter("synod_compression_decompress_errors_total",
+                                          "Peer payloads that failed to decode",
+                                          {{"codec", name}, {"reason", "bomb"}});
+  }
+  const char* skipped_help = "Payloads sent uncompressed, by reason";
+  skipped_small_ =
+      &registry->counter("synod_compression_skipped_total", skipped_help, {{"reason", "small"}});
+  skipped_adaptive_ =
+      &registry->counter("synod_compression_skipped_total", skipped_help, {{"reason", "adaptive"}});
+  skipped_incompressible_ = &registry->counter("synod_compression_skipped_total", skipped_help,
+                                               {{"reason", "incompressible"}});
+  unknown_codec_ = &registry->counter("synod_compression_decompress_errors_total",
+                                      "Peer payloads that failed to decode",
+                                      {{"codec", "unknown"}, {"reason", "unknown_codec"}});
+}
+
+Result<CodecId> Compressor::compress(std::uint64_t peer, std::uint32_t msg_type, ByteView in,
+                                     Bytes* out) {
+  auto send_plain = [&](metrics::Counter* reason) -> Result<CodecId> {
+    if (reason != nullptr) reason->inc();
+    out->assign(in);
+    return CodecId::kNone;
+  };
+  if (options_.codec == CodecId::kNone) return send_plain(nullptr);
+  if (in.size() <= options_.min_bytes) return send_plain(skipped_small_);
+
+  if (options_.adaptive) {
+    std::lock_guard lock(mu_);
+    Stream& s = streams_[{peer, msg_type}];
+    if (poor(s)) {
+      ++s.skipped;
+      if (s.skipped < options_.reprobe_every) return send_plain(skipped_adaptive_);
+      s.skipped = 0;  // this payload is a probe
+    }
+  }
+
+  auto idx = static_cast<std::size_t>(options_.codec);
+  SYNOD_RETURN_IF_ERROR(codecs_[idx]->compress(in, out));
+  double sample = static_cast<double>(out->size()) / static_cast<double>(in.size());
+
+  if (options_.adaptive) {
+    std::lock_guard lock(mu_);
+    Stream& s = streams_[{peer, msg_type}];
+    bool probe = poor(s);
+    if (!s.measured || probe) {
+      s.ewma = sample;  // first measurement or fresh probe: trust it outright
+      s.measured = true;
+    } else {
+      s.ewma = options_.ewma_alpha * sample + (1 - options_.ewma_alpha) * s.ewma;
+    }
+  }
+
+  if (out->size() >= in.size()) return send_plain(skipped_incompressible_);
+  metrics_[idx].bytes_in->inc(static_cast<double>(in.size()));
+  metrics_[idx].bytes_out->inc(static_cast<double>(out->size()));
+  return options_.codec;
+}
+
+Status Compressor::decompress(std::uint8_t wire_codec, ByteView in, Bytes* out) {
+  auto id = codec_id_from_wire(wire_codec);
+  if (!id.is_ok()) {
+    unknown_codec_->inc();
+    return id.status();
+  }
+  auto idx = static_cast<std::size_t>(*id);
+  Status st = codecs_[idx]->decompress(in, options_.max_decompressed_bytes, out);
+  if (st.code() == StatusCode::kResourceExhausted) {
+    metrics_[idx].bomb->inc();
+  } else if (!st.is_ok()) {
+    metrics_[idx].malformed->inc();
+  }
+  return st;
+}
+
+double Compressor::ratio(std::uint64_t peer, std::uint32_t msg_type) const {
+  std::lock_guard lock(mu_);
+  auto it = streams_.find({peer, msg_type});
+  return it == streams_.end() ? 0.0 : it->second.ewma;
+}
+
+bool Compressor::enabled(std::uint64_t peer, std::uint32_t msg_type) const {
+  if (options_.codec == CodecId::kNone) return false;
+  if (!options_.adaptive) return true;
+  std::lock_guard lock(mu_);
+  auto it = streams_.find({peer, msg_type});
+  return it == streams_.end() || !poor(it->second);
+}
+
+}  // namespace synod::compression

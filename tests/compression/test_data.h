@@ -1,0 +1,32 @@
+// Payload generators shared by the compression tests and codec_bench.
+#pragma once
+
+#include <cstdint>
+#include <random>
+#include <string>
+
+#include "common/bytes.h"
+
+namespace synod::compression::testing {
+
+// n pseudo-random (incompressible) bytes.
+inline Bytes random_bytes(std::size_t n, std::uint32_t seed) {
+  std::mt19937 rng(seed);
+  Bytes b(n, '\0');
+  for (auto& c : b) c = static_cast<char>(rng());
+  return b;
+}
+
+// n bytes of JSON-like KV commands, the typical replicated log payload.
+inline Bytes kv_commands(std::size_t n) {
+  Bytes b;
+  for (int i = 0; b.size() < n; ++i) {
+    b += R"({"op":"put","key":"/services/web/instance-)" + std::to_string(i % 97) +
+         R"(","value":"10.0.)" + std::to_string(i % 7) + "." + std::to_string(i % 251) +
+         R"(:8080","ttl":30,"index":)" + std::to_string(100000 + i) + "}\n";
+  }
+  b.resize(n);
+  return b;
+}
+
+}  // namespace synod::compression::testing
