@@ -137,6 +137,20 @@ class ZstdCodec final : public Codec {
     ZSTD_DCtx_reset(dctx.get(), ZSTD_reset_session_only);
 
     out->clear();
+    std::size_t first_frame = ZSTD_findFrameCompressedSize(in.data(), in.size());
+    if (content != ZSTD_CONTENTSIZE_UNKNOWN && !ZSTD_isError(first_frame) &&
+        first_frame == in.size()) {
+      // Fast path: sizes are known and within the cap; zstd verifies them.
+      out->resize(static_cast<std::size_t>(content));
+      char dummy = 0;
+      char* dst = content == 0 ? &dummy : out->data();
+      std::size_t n = ZSTD_decompressDCtx(dctx.get(), dst, out->size(), in.data(), in.size());
+      if (ZSTD_isError(n)) return malformed(name(), ZSTD_getErrorName(n));
+      if (n != content) return malformed(name(), "frame size differs from declared size");
+      return Status::ok();
+    }
+    // Several frames, or a frame without its size: stream, growing the output
+    // up to the cap.
     if (content != ZSTD_CONTENTSIZE_UNKNOWN) out->resize(static_cast<std::size_t>(content));
     ZSTD_inBuffer ib{in.data(), in.size(), 0};
     std::size_t written = 0;

@@ -196,5 +196,19 @@ TEST(Codec, LyingSizeHeaderIsRejectedWithoutAllocating) {
             StatusCode::kInvalidArgument);
 }
 
+TEST(Codec, ZstdConcatenatedFramesUseTheCappedStreamingPath) {
+  auto codec = make_codec(CodecId::kZstd);
+  Bytes a = kv_commands(3000), b = kv_commands(5000);
+  Bytes ea, eb, out;
+  ASSERT_TRUE(codec->compress(a, &ea).is_ok());
+  ASSERT_TRUE(codec->compress(b, &eb).is_ok());
+  ASSERT_TRUE(codec->decompress(ea + eb, kCap, &out).is_ok());
+  EXPECT_EQ(out, a + b);
+  // Each frame alone fits the cap, together they do not.
+  EXPECT_EQ(codec->decompress(ea + eb, 6000, &out).code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(codec->decompress(ea + eb.substr(0, eb.size() - 3), kCap, &out).code(),
+            StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace synod::compression
