@@ -64,7 +64,7 @@ class Strategy {
 
   // The endpoint for this request, or nullopt when no healthy endpoint is left
   // that is not excluded.
-  std::optional<std::size_t> pick(const PickRequest& request = {});
+  virtual std::optional<std::size_t> pick(const PickRequest& request = {});
 
   // The request picked for `index` was sent.
   virtual void on_start(std::size_t index);
