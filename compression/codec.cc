@@ -2,6 +2,7 @@
 
 #include <lz4.h>
 #include <snappy.h>
+#include <zdict.h>
 #include <zlib.h>
 #include <zstd.h>
 
@@ -114,14 +115,26 @@ class ZstdCodec final : public Codec {
  public:
   explicit ZstdCodec(int level) : level_(std::clamp(level, ZSTD_minCLevel(), ZSTD_maxCLevel())) {}
 
+  // Loads a dictionary (raw or ZDICT-trained) used for compression and for
+  // frames that name its id.
+  Status set_dictionary(ByteView dict) {
+    cdict_.reset(ZSTD_createCDict(dict.data(), dict.size(), level_));
+    ddict_.reset(ZSTD_createDDict(dict.data(), dict.size()));
+    if (!cdict_ || !ddict_) return invalid_argument("zstd: cannot load dictionary");
+    dict_id_ = ZSTD_getDictID_fromDDict(ddict_.get());
+    return Status::ok();
+  }
+
   [[nodiscard]] CodecId id() const override { return CodecId::kZstd; }
 
   Status compress(ByteView in, Bytes* out) const override {
     thread_local std::unique_ptr<ZSTD_CCtx, CCtxDeleter> cctx(ZSTD_createCCtx());
     if (!cctx) return internal_error("zstd: cannot allocate context");
     out->resize(ZSTD_compressBound(in.size()));
-    std::size_t n =
-        ZSTD_compressCCtx(cctx.get(), out->data(), out->size(), in.data(), in.size(), level_);
+    std::size_t n = cdict_ ? ZSTD_compress_usingCDict(cctx.get(), out->data(), out->size(),
+                                                      in.data(), in.size(), cdict_.get())
+                           : ZSTD_compressCCtx(cctx.get(), out->data(), out->size(), in.data(),
+                                               in.size(), level_);
     if (ZSTD_isError(n)) return internal_error(std::string("zstd: ") + ZSTD_getErrorName(n));
     out->resize(n);
     return Status::ok();
@@ -134,7 +147,14 @@ class ZstdCodec final : public Codec {
     unsigned long long content = ZSTD_getFrameContentSize(in.data(), in.size());
     if (content == ZSTD_CONTENTSIZE_ERROR) return malformed(name(), "bad frame header");
     if (content != ZSTD_CONTENTSIZE_UNKNOWN && content > cap) return bomb(name(), content, cap);
-    ZSTD_DCtx_reset(dctx.get(), ZSTD_reset_session_only);
+    unsigned frame_dict = ZSTD_getDictID_fromFrame(in.data(), in.size());
+    if (frame_dict != 0 && frame_dict != dict_id_) {
+      return malformed(name(), "unknown dictionary id " + std::to_string(frame_dict));
+    }
+    // The context is shared by every zstd codec of this thread: drop any
+    // dictionary a previous call referenced, then reference ours.
+    ZSTD_DCtx_reset(dctx.get(), ZSTD_reset_session_and_parameters);
+    if (ddict_) ZSTD_DCtx_refDDict(dctx.get(), ddict_.get());
 
     out->clear();
     std::size_t first_frame = ZSTD_findFrameCompressedSize(in.data(), in.size());
@@ -172,7 +192,17 @@ class ZstdCodec final : public Codec {
   }
 
  private:
+  struct CDictDeleter {
+    void operator()(ZSTD_CDict* d) const { ZSTD_freeCDict(d); }
+  };
+  struct DDictDeleter {
+    void operator()(ZSTD_DDict* d) const { ZSTD_freeDDict(d); }
+  };
+
   int level_;
+  std::unique_ptr<ZSTD_CDict, CDictDeleter> cdict_;
+  std::unique_ptr<ZSTD_DDict, DDictDeleter> ddict_;
+  unsigned dict_id_ = 0;
 };
 
 // Format: snappy raw format (varint length, then elements).
@@ -310,6 +340,34 @@ std::unique_ptr<Codec> make_codec(CodecId id, const CodecOptions& options) {
 Result<std::unique_ptr<Codec>> make_codec(std::string_view name, const CodecOptions& options) {
   SYNOD_ASSIGN_OR_RETURN(CodecId id, codec_id_from_name(name));
   return make_codec(id, options);
+}
+
+Result<Bytes> train_zstd_dictionary(const std::vector<Bytes>& samples, std::size_t max_size) {
+  Bytes joined;
+  std::vector<std::size_t> sizes;
+  for (const Bytes& sample : samples) {
+    if (sample.empty()) continue;
+    joined += sample;
+    sizes.push_back(sample.size());
+  }
+  if (sizes.size() < 8) {
+    return failed_precondition("zstd dictionary: need at least 8 non-empty samples");
+  }
+  Bytes dict(max_size, '\0');
+  std::size_t n = ZDICT_trainFromBuffer(dict.data(), dict.size(), joined.data(), sizes.data(),
+                                        static_cast<unsigned>(sizes.size()));
+  if (ZDICT_isError(n)) {
+    return failed_precondition(std::string("zstd dictionary: ") + ZDICT_getErrorName(n));
+  }
+  dict.resize(n);
+  return dict;
+}
+
+Result<std::unique_ptr<Codec>> make_zstd_dict_codec(ByteView dictionary,
+                                                    const CodecOptions& options) {
+  auto codec = std::make_unique<ZstdCodec>(options.zstd_level);
+  SYNOD_RETURN_IF_ERROR(codec->set_dictionary(dictionary));
+  return std::unique_ptr<Codec>(std::move(codec));
 }
 
 }  // namespace synod::compression

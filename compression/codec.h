@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <memory>
 #include <string_view>
+#include <vector>
 
 #include "common/bytes.h"
 #include "common/status.h"
@@ -60,5 +61,19 @@ class Codec {
 // Codec objects are stateless and safe to share between threads.
 std::unique_ptr<Codec> make_codec(CodecId id, const CodecOptions& options = {});
 Result<std::unique_ptr<Codec>> make_codec(std::string_view name, const CodecOptions& options = {});
+
+// Trains a zstd dictionary of at most max_size bytes from sample payloads
+// (e.g. recent log entries) with ZDICT. kFailedPrecondition when the samples
+// are too few or too small to train on.
+Result<Bytes> train_zstd_dictionary(const std::vector<Bytes>& samples,
+                                    std::size_t max_size = 16 * 1024);
+
+// A zstd codec (wire id kZstd) that compresses with `dictionary` and decodes
+// frames made with that dictionary or with none. A frame naming another
+// dictionary id is rejected with kInvalidArgument. The dictionary id is in
+// each frame header, so senders and receivers must load the same dictionary
+// before it is used (the node distributes it through consensus).
+Result<std::unique_ptr<Codec>> make_zstd_dict_codec(ByteView dictionary,
+                                                    const CodecOptions& options = {});
 
 }  // namespace synod::compression

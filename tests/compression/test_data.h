@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "common/bytes.h"
 
@@ -27,6 +28,19 @@ inline Bytes kv_commands(std::size_t n) {
   }
   b.resize(n);
   return b;
+}
+
+// n single KV-command log entries (~100 B each) with distinct keys and values,
+// numbered from offset; the samples a zstd dictionary is trained on.
+inline std::vector<Bytes> kv_entries(int n, int offset) {
+  std::vector<Bytes> out;
+  for (int i = 0; i < n; ++i) {
+    out.push_back(R"({"op":"put","key":"/services/web/instance-)" + std::to_string(i + offset) +
+                  R"(","value":"10.0.)" + std::to_string((i * 7 + offset) % 256) + "." +
+                  std::to_string((i * 13) % 256) + R"(:8080","ttl":30,"index":)" +
+                  std::to_string(100000 + i + offset) + "}");
+  }
+  return out;
 }
 
 }  // namespace synod::compression::testing

@@ -1,0 +1,68 @@
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "compression/codec.h"
+#include "tests/compression/test_data.h"
+
+namespace synod::compression {
+namespace {
+
+using testing::kv_entries;
+
+constexpr std::uint64_t kCap = 1 << 20;
+
+TEST(ZstdDictionary, TrainedDictionaryShrinksSmallEntriesAndRoundTrips) {
+  auto dict = train_zstd_dictionary(kv_entries(2000, 0), 8 * 1024);
+  ASSERT_TRUE(dict.is_ok()) << dict.status();
+  EXPECT_GT(dict->size(), 256u);
+  auto with = make_zstd_dict_codec(*dict);
+  ASSERT_TRUE(with.is_ok()) << with.status();
+  auto plain = make_codec(CodecId::kZstd);
+  EXPECT_EQ((*with)->id(), CodecId::kZstd);
+
+  std::size_t original = 0, sized_plain = 0, sized_dict = 0;
+  for (const Bytes& e : kv_entries(200, 5000)) {  // unseen entries
+    Bytes a, b, back;
+    ASSERT_TRUE(plain->compress(e, &a).is_ok());
+    ASSERT_TRUE((*with)->compress(e, &b).is_ok());
+    ASSERT_TRUE((*with)->decompress(b, kCap, &back).is_ok());
+    EXPECT_EQ(back, e);
+    original += e.size();
+    sized_plain += a.size();
+    sized_dict += b.size();
+  }
+  EXPECT_LT(sized_dict * 2, sized_plain) << "original " << original;
+}
+
+TEST(ZstdDictionary, DecodersRejectFramesOfAnUnknownDictionary) {
+  auto dict = train_zstd_dictionary(kv_entries(2000, 0), 8 * 1024);
+  ASSERT_TRUE(dict.is_ok());
+  auto with = make_zstd_dict_codec(*dict);
+  ASSERT_TRUE(with.is_ok());
+  Bytes e = kv_entries(1, 77).front();
+  Bytes enc, out;
+  ASSERT_TRUE((*with)->compress(e, &enc).is_ok());
+  Status st = make_codec(CodecId::kZstd)->decompress(enc, kCap, &out);
+  EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(st.message().find("unknown dictionary id"), std::string::npos) << st;
+
+  // A dictionary codec still decodes plain zstd frames, and a plain decode on
+  // the same thread afterwards is not affected by the dictionary.
+  Bytes plain_enc;
+  ASSERT_TRUE(make_codec(CodecId::kZstd)->compress(e, &plain_enc).is_ok());
+  ASSERT_TRUE((*with)->decompress(plain_enc, kCap, &out).is_ok());
+  EXPECT_EQ(out, e);
+  ASSERT_TRUE(make_codec(CodecId::kZstd)->decompress(plain_enc, kCap, &out).is_ok());
+  EXPECT_EQ(out, e);
+}
+
+TEST(ZstdDictionary, TrainingNeedsEnoughSamples) {
+  auto few = train_zstd_dictionary({Bytes("a"), Bytes("b")});
+  ASSERT_FALSE(few.is_ok());
+  EXPECT_EQ(few.status().code(), StatusCode::kFailedPrecondition);
+}
+
+}  // namespace
+}  // namespace synod::compression
