@@ -140,15 +140,30 @@ class P2cEwma final : public Strategy {
       if (eligible(i, request)) scratch_.push_back(i);
     }
     if (scratch_.size() == 1) return scratch_[0];
-    std::size_t a = rng_.uniform(0, scratch_.size() - 1);
-    std::size_t b = rng_.uniform(0, scratch_.size() - 2);
-    if (b >= a) ++b;
-    std::size_t x = scratch_[a];
-    std::size_t y = scratch_[b];
-    return cost(y) < cost(x) ? y : x;
+    // Candidates are drawn with probability proportional to weight, so a
+    // bigger backend is offered (and compared) more often.
+    std::size_t x = draw(scratch_.size());
+    std::size_t y = draw(scratch_.size(), x);
+    return cost(scratch_[y]) < cost(scratch_[x]) ? scratch_[y] : scratch_[x];
   }
 
  private:
+  // A position in scratch_ (other than `skip`), weighted by endpoint weight.
+  std::size_t draw(std::size_t n, std::size_t skip = static_cast<std::size_t>(-1)) {
+    std::uint64_t total = 0;
+    for (std::size_t k = 0; k < n; ++k) {
+      if (k != skip) total += std::max<std::uint32_t>(1, endpoints_[scratch_[k]].weight);
+    }
+    std::uint64_t ticket = rng_.uniform(0, total - 1);
+    for (std::size_t k = 0; k < n; ++k) {
+      if (k == skip) continue;
+      std::uint64_t w = std::max<std::uint32_t>(1, endpoints_[scratch_[k]].weight);
+      if (ticket < w) return k;
+      ticket -= w;
+    }
+    return skip == 0 ? 1 : 0;  // not reached
+  }
+
   double cost(std::size_t i) const {
     const EndpointStats& s = stats_[i];
     // No sample yet: idle costs nothing (try it), busy costs a second per request.
