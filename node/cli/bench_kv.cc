@@ -215,6 +215,9 @@ BenchKvResult run_bench_kv(const BenchKvOptions& options) {
   std::vector<std::unique_ptr<asio::io_context>> loops;
   std::vector<Stats> stats(static_cast<std::size_t>(threads));
   for (int t = 0; t < threads; ++t) loops.push_back(std::make_unique<asio::io_context>());
+  const auto start = Clock::now();
+  shared.deadline = start + std::chrono::microseconds(
+                                static_cast<std::int64_t>(options.duration_seconds * 1e6));
   for (int c = 0; c < options.connections; ++c) {
     const auto& endpoint = options.endpoints[static_cast<std::size_t>(c) % options.endpoints.size()];
     auto t = static_cast<std::size_t>(c % threads);
@@ -222,9 +225,6 @@ BenchKvResult run_bench_kv(const BenchKvOptions& options) {
                                  options.seed * 1000003 + static_cast<std::uint64_t>(c))
         ->start();
   }
-  const auto start = Clock::now();
-  shared.deadline = start + std::chrono::microseconds(
-                                static_cast<std::int64_t>(options.duration_seconds * 1e6));
   std::vector<std::thread> workers;
   for (int t = 1; t < threads; ++t) workers.emplace_back([&loops, t] { loops[t]->run(); });
   loops[0]->run();

@@ -27,6 +27,10 @@ namespace {
 namespace hist = consensus::history;
 using Clock = std::chrono::steady_clock;
 
+// Keys of this run: unique per run, so leftovers of an earlier run on the same
+// cluster cannot look like lost or invented writes (the model starts empty).
+std::string g_key_prefix = "failover/k";
+
 double ms_between(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double, std::milli>(b - a).count();
 }
@@ -53,18 +57,21 @@ int run_self(const std::vector<std::string>& args) {
 // Write acknowledgements with their times, for the unavailability windows.
 class AckLog {
  public:
-  void add(Clock::time_point t) {
+  void add(Clock::time_point invoked, Clock::time_point acked) {
     std::lock_guard lock(mutex_);
-    acks_.push_back(t);
+    acks_.push_back(acked);
+    invoked_.push_back(invoked);
   }
-  // (last ack at or before t, first ack after t); nullopt where none.
+  // (last ack at or before t, first ack of a write invoked after t); nullopt
+  // where none. A write already in flight at t says nothing about recovery.
   std::pair<std::optional<Clock::time_point>, std::optional<Clock::time_point>> around(
       Clock::time_point t) const {
     std::lock_guard lock(mutex_);
     std::optional<Clock::time_point> before, after;
-    for (auto a : acks_) {
+    for (std::size_t i = 0; i < acks_.size(); ++i) {
+      const auto a = acks_[i];
       if (a <= t && (!before || a > *before)) before = a;
-      if (a > t && (!after || a < *after)) after = a;
+      if (invoked_[i] > t && (!after || a < *after)) after = a;
     }
     return {before, after};
   }
@@ -76,7 +83,8 @@ class AckLog {
 
  private:
   mutable std::mutex mutex_;
-  std::vector<Clock::time_point> acks_;
+  std::vector<Clock::time_point> acks_;     // guarded by mutex_
+  std::vector<Clock::time_point> invoked_;  // guarded by mutex_, parallel to acks_
 };
 
 enum class Outcome { kOk, kFailed, kUnknown };
@@ -114,18 +122,20 @@ void client_loop(int client, const ClusterLayout& layout, const FailoverTestOpti
   };
   while (!stop) {
     const auto& node = layout.nodes[rng() % layout.nodes.size()];
-    const std::string key = "failover/k" + std::to_string(rng() % static_cast<std::uint64_t>(opts.keys));
+    const std::string key =
+        g_key_prefix + std::to_string(rng() % static_cast<std::uint64_t>(opts.keys));
     const std::string path = "/v1/kv/" + key;
     const int dice = static_cast<int>(rng() % 10);
     if (dice < 4) {  // put
       const std::string value = "c" + std::to_string(client) + "-" + std::to_string(++seq);
       auto id = history.invoke_put(c, key, value);
+      const auto invoked = Clock::now();
       auto reply = http_call("PUT", node.http, path, value, timeout);
       Outcome o = classify(reply);
       if (o == Outcome::kOk && reply->body.find("true") == std::string::npos) o = Outcome::kUnknown;
       if (o == Outcome::kOk) {
         history.complete_ok(id);
-        acks.add(Clock::now());
+        acks.add(invoked, Clock::now());
       } else if (o == Outcome::kFailed) {
         history.complete_failed(id);
       } else {
@@ -170,12 +180,13 @@ void client_loop(int client, const ClusterLayout& layout, const FailoverTestOpti
       // Values are unique, so "ModifyIndex unchanged" is "value unchanged".
       const std::string value = "c" + std::to_string(client) + "-" + std::to_string(++seq);
       auto id = history.invoke_cas(c, key, current, value);
+      const auto invoked = Clock::now();
       auto put = http_call("PUT", node.http, path + "?cas=" + std::to_string(index), value, timeout);
       Outcome o = classify(put);
       if (o == Outcome::kOk) {
         const bool applied = put->body.find("true") != std::string::npos;
         history.complete_cas(id, applied);
-        if (applied) acks.add(Clock::now());
+        if (applied) acks.add(invoked, Clock::now());
       } else if (o == Outcome::kFailed) {
         history.complete_failed(id);
       } else {
@@ -405,6 +416,11 @@ int run_failover_test(const FailoverTestOptions& opts, const std::string& output
     std::cerr << "error: " << layout.status().message() << "\n";
     return kExitError;
   }
+  g_key_prefix = "failover/" +
+                 std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                    std::chrono::system_clock::now().time_since_epoch())
+                                    .count()) +
+                 "/k";
   hist::HistoryRecorder history;
   AckLog acks;
   LoadStats stats;
@@ -437,7 +453,7 @@ int run_failover_test(const FailoverTestOptions& opts, const std::string& output
   wait_stable(*layout, Clock::now() + std::chrono::milliseconds(opts.election_timeout_ms));
   std::map<std::string, std::optional<std::string>> finals;
   for (int k = 0; k < opts.keys; ++k) {
-    const std::string key = "failover/k" + std::to_string(k);
+    const std::string key = g_key_prefix + std::to_string(k);
     bool done = false;
     for (int attempt = 0; attempt < 20 && !done; ++attempt) {
       const auto& node = layout->nodes[static_cast<std::size_t>(attempt) % layout->nodes.size()];
