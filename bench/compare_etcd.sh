@@ -28,7 +28,6 @@ cleanup() {
     "$SYNOD" cluster down --dir "$TMP/synod" >/dev/null 2>&1
     for f in "$TMP"/synod/*/agent.pid; do [[ -f "$f" ]] && kill -9 "$(cat "$f")" 2>/dev/null; done
   fi
-  wait 2>/dev/null
   rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -64,6 +63,7 @@ for i in 1 2 3; do
     --initial-cluster "$CLUSTER" --initial-cluster-state new --initial-cluster-token "cmp-$EBASE" \
     --logger zap --log-level error >"$TMP/etcd/e$i.log" 2>&1 &
   ETCD_PIDS+=($!)
+  disown $!  # stopped by pid in cleanup; no job notices
 done
 IFS=, read -r -a ETCD_LIST <<<"$ETCD_EPS"
 for _ in $(seq 1 100); do
