@@ -35,6 +35,7 @@ struct ClusterSection {
   std::string name = "synod";             // peers whose handshake names another cluster are refused
   std::vector<std::string> seeds;         // gossip/peer addresses to join at start
   std::uint32_t bootstrap_expect = 1;     // voters to wait for before the first election
+  bool join = false;                      // join an existing cluster via seeds, never bootstrap
   std::uint32_t max_voters = 5;
   Millis dead_server_cleanup_after{std::chrono::minutes(5)};
 };

@@ -109,6 +109,8 @@ std::vector<KeyInfo> build_schema() {
       Key(SYNOD_FIELD(cluster.bootstrap_expect), K::kInteger,
           "Voters to wait for before the first election")
           .range(1, 99),
+      Key(SYNOD_FIELD(cluster.join), K::kBool,
+          "Join a running cluster via the seeds (learner, then voter) instead of bootstrapping"),
       Key(SYNOD_FIELD(cluster.max_voters), K::kInteger,
           "Largest voter count; must be odd, further nodes stay non-voters"),
       Key(SYNOD_FIELD(cluster.dead_server_cleanup_after), K::kDuration,

@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "node/cli/commands.h"
+#include "node/cli/tool_commands.h"
 #include "node/logging.h"
 #include "node/version.h"
 
@@ -31,6 +32,11 @@ int main(int argc, char** argv) {
   cli::register_agent_command(app, global, action);
   cli::register_config_commands(app, global, action);
   cli::register_cluster_commands(app, global, action);
+  cli::register_kv_commands(app, global, action);
+  cli::register_members_commands(app, global, action);
+  cli::register_bench_commands(app, global, action);
+  cli::register_failover_test_command(app, global, action);
+  cli::register_data_commands(app, global, action);
 
   try {
     app.parse(argc, argv);

@@ -11,28 +11,13 @@
 #include "node/http/status_handlers.h"
 #include "node/kv_service.h"
 #include "node/raft_node.h"
+#include "node/storage_options.h"
 #include "node/transport/peer_transport.h"
 #include "node/version.h"
+#include "persistence/redis_backend.h"
 
 namespace synod::node {
 namespace {
-
-persistence::BackendOptions backend_options(const config::NodeConfig& config) {
-  persistence::BackendOptions options;
-  const auto& p = config.persistence;
-  options.backend = p.backend;
-  options.node_id = NodeId{config.node.id};
-  options.data_dir = config.node.data_dir;
-  options.segment_bytes = p.file.segment_bytes;
-  options.snapshots_retained = p.snapshots_retained;
-  options.sqlite_path = p.sqlite.path;
-  options.postgres_url = p.postgres.url;
-  options.redis_address = p.redis.address;
-  options.redis_db = p.redis.db;
-  options.redis_password = p.redis.password;
-  options.reconnect_interval = p.postgres.reconnect_interval;
-  return options;
-}
 
 std::string role_text(consensus::Role role) {
   switch (role) {
@@ -66,6 +51,9 @@ Status Node::start() {
                                          " storage backend");
   }
   backend_ = std::move(*backend);
+  if (auto warning = persistence::redis_durability_warning(*backend_); !warning.empty()) {
+    spdlog::warn("{}", warning);
+  }
 
   transport::PeerTransportOptions transport_options;
   transport_options.self = NodeId{config_.node.id};

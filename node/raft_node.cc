@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "common/bytes.h"
 #include "common/clock.h"
 #include "common/metrics.h"
 #include "consensus/message_codec.h"
@@ -122,6 +123,8 @@ RaftNode::RaftNode(asio::io_context& io, const config::NodeConfig& config,
                                          transport::PeerTransport::Responder reply) {
     if (type == transport::MessageType::kForward) {
       on_forward(from, payload, std::move(reply));
+    } else if (type == transport::MessageType::kJoin) {
+      on_join(payload, std::move(reply));
     } else {
       reply(invalid_argument("unknown request type"));
     }
@@ -172,6 +175,8 @@ Status RaftNode::recover() {
           });
     });
     SYNOD_RETURN_IF_ERROR(status.with_context("loading applied state"));
+  } else if (!snapshot.empty() && snapshot.data.empty()) {
+    state_.reset(snapshot_index);  // the bootstrap snapshot: empty initial state
   } else if (!snapshot.empty()) {
     SYNOD_RETURN_IF_ERROR(
         state_.restore(snapshot.data, snapshot_index).with_context("restoring snapshot"));
@@ -229,7 +234,13 @@ void RaftNode::start() {
     }
   }
   connect_seeds();
-  if (needs_bootstrap_) try_bootstrap();
+  if (needs_bootstrap_) {
+    if (config_.cluster.join) {
+      try_join();
+    } else {
+      try_bootstrap();
+    }
+  }
   schedule_tick();
 }
 
@@ -244,7 +255,7 @@ void RaftNode::connect_seeds() {
           transport_->add_peer(*id, seed);
           std::erase(unresolved_seeds_, seed);
           spdlog::info("seed {} is node {}", seed, id->value());
-          if (needs_bootstrap_) try_bootstrap();
+          if (needs_bootstrap_ && !config_.cluster.join) try_bootstrap();
         });
   }
 }
@@ -255,6 +266,96 @@ void RaftNode::resolve_seed(const std::string& seed, std::function<void(Result<N
 #else
   done(unimplemented("seed " + seed + " needs the id@host:port form in this build"));
 #endif
+}
+
+// Joining (Raft dissertation §4.2.1): a new node asks a seed to add it as a
+// learner; the seed relays to the leader, which adds it and starts sending it
+// the log (or a snapshot). The leader promotes it to voter once caught up.
+void RaftNode::try_join() {
+  if (!needs_bootstrap_ || stopped_) return;
+  Bytes request;
+  put_u64(request, raft_config_.id.value());
+  put_bytes(request, address_of(raft_config_.id));
+  if (!join_in_flight_) {
+    for (const auto& [id, address] : addresses_) {
+      join_in_flight_ = true;
+      transport_->call(id, transport::MessageType::kJoin, request, std::chrono::seconds(3),
+                       [this, seed = id](Result<Bytes> reply) {
+                         join_in_flight_ = false;
+                         if (!needs_bootstrap_ || stopped_) return;
+                         if (!reply.is_ok()) {
+                           spdlog::info("join through node {}: {}", seed.value(),
+                                        reply.status().to_string());
+                           return;
+                         }
+                         needs_bootstrap_ = false;
+                         spdlog::info("joined the cluster through node {} as a learner",
+                                      seed.value());
+                         create_raft(LogIndex{0});
+                         schedule_ready();
+                       });
+      break;  // one seed at a time; the next attempt tries the others
+    }
+    if (!addresses_.empty()) {
+      // Rotate so a dead seed does not block every attempt.
+      auto first = addresses_.begin();
+      auto entry = *first;
+      addresses_.erase(first);
+      addresses_.insert(entry);
+    }
+  }
+  bootstrap_timer_.expires_after(std::chrono::milliseconds(500));
+  bootstrap_timer_.async_wait([this](error_code ec) {
+    if (ec || stopped_) return;
+    connect_seeds();
+    try_join();
+  });
+}
+
+void RaftNode::on_join(std::string_view payload, transport::PeerTransport::Responder reply) {
+  ByteReader reader(payload);
+  auto id = reader.u64();
+  auto address = reader.bytes();
+  if (!id || !address || *id == 0) return reply(invalid_argument("malformed join request"));
+  const NodeId node{*id};
+  if (!raft_) return reply(unavailable("this node has not bootstrapped a cluster yet"));
+  if (!is_leader()) {
+    const NodeId leader = raft_->leader();
+    if (leader == kNoNode) return reply(unavailable("no known leader"));
+    Bytes copy(payload);
+    transport_->call(leader, transport::MessageType::kJoin, std::move(copy),
+                     std::chrono::seconds(3), std::move(reply));
+    return;
+  }
+  if (raft_->config().contains(node)) return reply(Bytes("member"));
+  addresses_[node] = std::string(*address);
+  transport_->add_peer(node, std::string(*address));
+  consensus::ConfChange change{consensus::ConfChangeType::kAddLearner, node, std::string(*address)};
+  auto index = raft_->propose_conf_change(change);
+  if (!index.is_ok()) return reply(index.status());
+  spdlog::info("adding node {} at {} as a learner", node.value(), std::string(*address));
+  pending_[*index] = PendingProposal{raft_->term(), [reply](Result<state::ApplyResult> r) {
+                                       if (!r.is_ok()) return reply(r.status());
+                                       reply(Bytes("added"));
+                                     }};
+  schedule_ready();
+}
+
+// The leader promotes learners whose log is close to its own, one change at
+// a time, up to cluster.max_voters voters.
+void RaftNode::promote_caught_up_learners() {
+  if (!is_leader()) return;
+  const auto& membership = raft_->config();
+  if (membership.voters.size() >= config_.cluster.max_voters) return;
+  for (NodeId learner : membership.learners) {
+    if (!raft_->caught_up(learner)) continue;
+    consensus::ConfChange change{consensus::ConfChangeType::kAddVoter, learner, ""};
+    if (raft_->propose_conf_change(change).is_ok()) {
+      spdlog::info("promoting node {} to voter (caught up)", learner.value());
+      schedule_ready();
+    }
+    return;
+  }
 }
 
 void RaftNode::try_bootstrap() {
@@ -321,6 +422,7 @@ void RaftNode::schedule_tick() {
     if (ec || stopped_) return;
     if (raft_) {
       raft_->tick();
+      if (++ticks_ % 20 == 0) promote_caught_up_learners();
       schedule_ready();
       // Expire reads the leader never answered (e.g. lost leadership).
       const MonoTime now = SystemClock::instance().now();
@@ -415,7 +517,11 @@ void RaftNode::on_persisted() {
     auto& rd = inflight->ready;
     send_messages(rd.messages_after_persist);
     if (rd.snapshot && !rd.snapshot->empty()) {
-      if (auto st = state_.restore(rd.snapshot->data, rd.snapshot->meta.index); !st.is_ok()) {
+      // Empty data is the empty initial state (MemoryStorage::bootstrap).
+      const Status st = rd.snapshot->data.empty()
+                            ? (state_.reset(rd.snapshot->meta.index), Status::ok())
+                            : state_.restore(rd.snapshot->data, rd.snapshot->meta.index);
+      if (!st.is_ok()) {
         spdlog::critical("restoring the state machine from a received snapshot: {}",
                          st.to_string());
         std::_Exit(70);

@@ -106,6 +106,9 @@ class RaftNode {
 
   void create_raft(LogIndex applied);
   void try_bootstrap();
+  void try_join();
+  void on_join(std::string_view payload, transport::PeerTransport::Responder reply);
+  void promote_caught_up_learners();
   void bootstrap_with(const std::vector<NodeId>& voters);
   void schedule_tick();
   void schedule_ready();
@@ -140,6 +143,8 @@ class RaftNode {
   bool ready_scheduled_ = false;
   bool stopped_ = false;
   bool needs_bootstrap_ = false;
+  bool join_in_flight_ = false;
+  std::uint64_t ticks_ = 0;
 
   std::deque<std::shared_ptr<InflightReady>> inflight_;
   std::map<LogIndex, PendingProposal> pending_;

@@ -1,7 +1,6 @@
 #include "node/cli/bench_kv.h"
 
 #include <CLI/CLI.hpp>
-
 #include <algorithm>
 #include <atomic>
 #include <iostream>
@@ -53,8 +52,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(asio::io_context& io, Shared& shared, Stats& stats, std::string endpoint,
              std::uint64_t seed)
-      : io_(io), shared_(shared), stats_(stats), endpoint_(std::move(endpoint)),
-        stream_(io), retry_timer_(io), rng_(seed) {}
+      : io_(io),
+        shared_(shared),
+        stats_(stats),
+        endpoint_(std::move(endpoint)),
+        stream_(io),
+        retry_timer_(io),
+        rng_(seed) {}
 
   void start() { connect(); }
 
@@ -70,9 +74,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
       return;
     }
     error_code ec;
-    auto address = asio::ip::make_address(host_port->first == "localhost" ? "127.0.0.1"
-                                                                          : host_port->first,
-                                          ec);
+    auto address = asio::ip::make_address(
+        host_port->first == "localhost" ? "127.0.0.1" : host_port->first, ec);
     if (ec) {
       stats_.error("bad endpoint address");
       return;
@@ -88,7 +91,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void build_request() {
     const auto& o = opts();
-    const std::string key = o.key_prefix + std::to_string(rng_() % std::max<std::uint64_t>(1, o.keys));
+    const std::string key =
+        o.key_prefix + std::to_string(rng_() % std::max<std::uint64_t>(1, o.keys));
     bool read = o.mode == "read";
     if (o.mode == "mixed") read = std::uniform_real_distribution<double>(0, 1)(rng_) < o.read_ratio;
     is_read_ = read;
@@ -139,10 +143,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void on_response(error_code ec) {
     if (ec) return fail(ec == beast::error::timeout ? "timeout" : "read: " + ec.message());
     const unsigned status = response_.result_int();
-    const bool ok = (status >= 200 && status < 300) ||
-                    (status == 404 && is_read_ && opts().target == "synod");
+    const bool ok =
+        (status >= 200 && status < 300) || (status == 404 && is_read_ && opts().target == "synod");
     if (ok) {
-      const auto us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started_);
+      const auto us =
+          std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started_);
       stats_.latencies_us.push_back(static_cast<std::uint32_t>(
           std::min<std::int64_t>(us.count(), std::numeric_limits<std::uint32_t>::max())));
     } else {
@@ -216,10 +221,11 @@ BenchKvResult run_bench_kv(const BenchKvOptions& options) {
   std::vector<Stats> stats(static_cast<std::size_t>(threads));
   for (int t = 0; t < threads; ++t) loops.push_back(std::make_unique<asio::io_context>());
   const auto start = Clock::now();
-  shared.deadline = start + std::chrono::microseconds(
-                                static_cast<std::int64_t>(options.duration_seconds * 1e6));
+  shared.deadline =
+      start + std::chrono::microseconds(static_cast<std::int64_t>(options.duration_seconds * 1e6));
   for (int c = 0; c < options.connections; ++c) {
-    const auto& endpoint = options.endpoints[static_cast<std::size_t>(c) % options.endpoints.size()];
+    const auto& endpoint =
+        options.endpoints[static_cast<std::size_t>(c) % options.endpoints.size()];
     auto t = static_cast<std::size_t>(c % threads);
     std::make_shared<Connection>(*loops[t], shared, stats[t], endpoint,
                                  options.seed * 1000003 + static_cast<std::uint64_t>(c))
@@ -296,13 +302,14 @@ int bench_kv_command(BenchKvOptions options, const std::string& endpoints,
     std::cout << out.dump(2) << "\n";
   } else {
     print_table(std::cout,
-                {"TARGET", "MODE", "CONNS", "OK", "ERRORS", "REQ/S", "P50 MS", "P90 MS",
-                 "P99 MS", "P999 MS", "MAX MS"},
+                {"TARGET", "MODE", "CONNS", "OK", "ERRORS", "REQ/S", "P50 MS", "P90 MS", "P99 MS",
+                 "P999 MS", "MAX MS"},
                 {{options.target, options.mode + (options.stale ? " (stale)" : ""),
                   std::to_string(options.connections), std::to_string(r.ok),
                   std::to_string(r.errors), fixed(r.throughput, 0), fixed(r.p50, 3),
                   fixed(r.p90, 3), fixed(r.p99, 3), fixed(r.p999, 3), fixed(r.max, 3)}});
-    for (const auto& [kind, n] : r.error_kinds) std::cout << "  error " << kind << ": " << n << "\n";
+    for (const auto& [kind, n] : r.error_kinds)
+      std::cout << "  error " << kind << ": " << n << "\n";
   }
   return r.ok == 0 ? kExitError : kExitOk;
 }

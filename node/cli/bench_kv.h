@@ -11,19 +11,19 @@
 namespace synod::node::cli {
 
 struct BenchKvOptions {
-  std::string target = "synod";         // synod | etcd
-  std::vector<std::string> endpoints;   // host:port, connections spread round-robin
-  int connections = 16;                 // each keeps one request outstanding
-  int threads = 1;                      // event-loop threads of the client
-  double duration_seconds = 10;         // used when requests == 0
-  std::uint64_t requests = 0;           // total requests; 0 = run for the duration
+  std::string target = "synod";        // synod | etcd
+  std::vector<std::string> endpoints;  // host:port, connections spread round-robin
+  int connections = 16;                // each keeps one request outstanding
+  int threads = 1;                     // event-loop threads of the client
+  double duration_seconds = 10;        // used when requests == 0
+  std::uint64_t requests = 0;          // total requests; 0 = run for the duration
   std::size_t value_size = 256;
-  std::uint64_t keys = 10000;           // key space: <prefix>0 .. <prefix>keys-1
+  std::uint64_t keys = 10000;  // key space: <prefix>0 .. <prefix>keys-1
   std::string key_prefix = "bench/";
-  std::string mode = "write";           // write | read | mixed
-  double read_ratio = 0.5;              // mixed: share of reads
-  bool stale = false;                   // synod ?stale / etcd serializable reads
-  int timeout_ms = 5000;                // per request
+  std::string mode = "write";  // write | read | mixed
+  double read_ratio = 0.5;     // mixed: share of reads
+  bool stale = false;          // synod ?stale / etcd serializable reads
+  int timeout_ms = 5000;       // per request
   std::uint64_t seed = 1;
 };
 

@@ -362,6 +362,36 @@ void register_cluster_commands(CLI::App& app, GlobalOptions& global, Action& act
     });
   }
 
+  auto backend = std::make_shared<std::string>("file");
+  auto* add = cluster->add_subcommand(
+      "add", "Start one more node that joins the running cluster (learner, then voter)");
+  add->add_option("--dir", *dir, "Cluster directory")->capture_default_str();
+  add->add_option("--backend", *backend, "Persistence backend of the new node")
+      ->check(CLI::IsMember({"file", "sqlite", "memory", "postgres", "redis"}))
+      ->capture_default_str();
+  add->callback([&action, dir, backend] {
+    action = [dir, backend] {
+      auto layout = read_layout(*dir);
+      if (!layout.is_ok()) {
+        std::cerr << "error: " << layout.status().message() << "\n";
+        return kExitError;
+      }
+      auto node = add_node(*layout, *backend);
+      if (!node.is_ok()) {
+        std::cerr << "error: " << node.status().message() << "\n";
+        return kExitError;
+      }
+      auto started = start_agent(layout->dir, *node);
+      if (!started.is_ok()) {
+        std::cerr << "error: " << started.status().message() << "\n";
+        return kExitError;
+      }
+      std::cout << "started " << node->name << " (pid " << *started << ", http " << node->http
+                << "); it joins as a learner and becomes a voter once caught up\n";
+      return kExitOk;
+    };
+  });
+
   auto* restart = cluster->add_subcommand("restart", "Stop a node if running, then start it");
   restart->add_option("NODE", *node_name, "Node name")->required();
   restart->add_option("--dir", *dir, "Cluster directory")->capture_default_str();

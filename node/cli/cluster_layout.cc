@@ -30,7 +30,7 @@ std::string yaml_quote(const std::string& s) {
 }
 
 std::string node_yaml(const ClusterLayout& layout, const ClusterNode& node,
-                      const std::string& backend, const std::string& models) {
+                      const std::string& backend, const std::string& models, bool join) {
   std::ostringstream y;
   y << "# Written by `synod cluster up`; see docs/config.md for every key.\n"
     << "node:\n"
@@ -43,6 +43,7 @@ std::string node_yaml(const ClusterLayout& layout, const ClusterNode& node,
     << "  gossip: " << node.gossip << "\n"
     << "cluster:\n"
     << "  bootstrap_expect: " << layout.nodes.size() << "\n"
+    << (join ? "  join: true\n" : "")
     << "  seeds:\n";
   for (const auto& other : layout.nodes) y << "    - " << other.id << "@" << other.peer << "\n";
   y << "persistence:\n"
@@ -52,6 +53,16 @@ std::string node_yaml(const ClusterLayout& layout, const ClusterNode& node,
       << "  model_repository: " << yaml_quote(fs::absolute(models).string()) << "\n";
   }
   return y.str();
+}
+
+int split_port(const std::string& address) {
+  const auto colon = address.rfind(':');
+  if (colon == std::string::npos) return -1;
+  try {
+    return std::stoi(address.substr(colon + 1));
+  } catch (...) {
+    return -1;
+  }
 }
 
 }  // namespace
@@ -92,7 +103,7 @@ Status write_layout(ClusterLayout& layout, const std::string& backend, const std
     fs::create_directories(node_dir(layout.dir, node.name), ec);
     if (ec) return io_error("create " + node_dir(layout.dir, node.name) + ": " + ec.message());
     std::ofstream out(node.config, std::ios::trunc);
-    out << node_yaml(layout, node, backend, models);
+    out << node_yaml(layout, node, backend, models, /*join=*/false);
     if (!out) return io_error("write " + node.config);
     nodes.push_back({{"name", node.name},
                      {"id", node.id},
@@ -105,6 +116,33 @@ Status write_layout(ClusterLayout& layout, const std::string& backend, const std
   out << nlohmann::json{{"nodes", nodes}, {"extra", extra}}.dump(2) << "\n";
   if (!out) return io_error("write " + layout.dir + "/cluster.json");
   return Status::ok();
+}
+
+Result<ClusterNode> add_node(ClusterLayout& layout, const std::string& backend) {
+  if (layout.nodes.empty()) return failed_precondition("the cluster has no nodes");
+  const auto http_port = split_port(layout.nodes.front().http);
+  if (http_port <= 0) return corruption("cannot read node1's HTTP port from cluster.json");
+  const int k = static_cast<int>(layout.nodes.size()) + 1;
+  ClusterLayout grown = make_layout(layout.dir, k, http_port);
+  ClusterNode node = grown.nodes.back();
+  layout.nodes.push_back(node);
+  std::error_code ec;
+  fs::create_directories(node_dir(layout.dir, node.name), ec);
+  if (ec) return io_error("create " + node_dir(layout.dir, node.name) + ": " + ec.message());
+  {
+    std::ofstream out(node.config, std::ios::trunc);
+    out << node_yaml(layout, node, backend, "", /*join=*/true);
+    if (!out) return io_error("write " + node.config);
+  }
+  nlohmann::json nodes = nlohmann::json::array();
+  for (const auto& n : layout.nodes) {
+    nodes.push_back({{"name", n.name}, {"id", n.id}, {"http", n.http}, {"peer", n.peer},
+                     {"gossip", n.gossip}, {"config", n.config}});
+  }
+  std::ofstream out(layout.dir + "/cluster.json", std::ios::trunc);
+  out << nlohmann::json{{"nodes", nodes}, {"extra", layout.extra}}.dump(2) << "\n";
+  if (!out) return io_error("write " + layout.dir + "/cluster.json");
+  return node;
 }
 
 Result<ClusterLayout> read_layout(const std::string& dir) {

@@ -33,6 +33,9 @@ ClusterLayout make_layout(const std::string& dir, int nodes, int base_port);
 Status write_layout(ClusterLayout& layout, const std::string& backend, const std::string& models,
                     const std::vector<std::string>& extra);
 Result<ClusterLayout> read_layout(const std::string& dir);
+// Adds node N+1 to an existing layout with `cluster.join: true` (it joins
+// through the others as a learner) and rewrites DIR/cluster.json.
+Result<ClusterNode> add_node(ClusterLayout& layout, const std::string& backend);
 
 // Starts `synod agent -c <config>` detached (own session), output appended to
 // DIR/<name>/agent.log, pid written to DIR/<name>/agent.pid.

@@ -1,10 +1,10 @@
 #include "node/cli/failover_test.h"
 
-#include <CLI/CLI.hpp>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <atomic>
 #include <iostream>
@@ -151,8 +151,8 @@ void client_loop(int client, const ClusterLayout& layout, const FailoverTestOpti
         note(o);
         continue;
       }
-      history.complete_get(id, reply->status == 404 ? std::nullopt
-                                                     : std::optional<std::string>(reply->body));
+      history.complete_get(
+          id, reply->status == 404 ? std::nullopt : std::optional<std::string>(reply->body));
       note(Outcome::kOk);
     } else {  // read (value, ModifyIndex), then cas on that index
       auto read_id = history.invoke_get(c, key);
@@ -181,7 +181,8 @@ void client_loop(int client, const ClusterLayout& layout, const FailoverTestOpti
       const std::string value = "c" + std::to_string(client) + "-" + std::to_string(++seq);
       auto id = history.invoke_cas(c, key, current, value);
       const auto invoked = Clock::now();
-      auto put = http_call("PUT", node.http, path + "?cas=" + std::to_string(index), value, timeout);
+      auto put =
+          http_call("PUT", node.http, path + "?cas=" + std::to_string(index), value, timeout);
       Outcome o = classify(put);
       if (o == Outcome::kOk) {
         const bool applied = put->body.find("true") != std::string::npos;
@@ -201,7 +202,8 @@ void client_loop(int client, const ClusterLayout& layout, const FailoverTestOpti
 const ClusterNode* find_leader(const ClusterLayout& layout, const std::string& exclude = "") {
   for (const auto& node : layout.nodes) {
     if (node.name == exclude) continue;
-    auto reply = http_call("GET", node.http, "/v1/status/leader", "", std::chrono::milliseconds(500));
+    auto reply =
+        http_call("GET", node.http, "/v1/status/leader", "", std::chrono::milliseconds(500));
     if (!reply.is_ok() || reply->status != 200) continue;
     auto json = nlohmann::json::parse(reply->body, nullptr, false);
     if (!json.is_string()) continue;
@@ -231,7 +233,8 @@ bool wait_stable(const ClusterLayout& layout, Clock::time_point deadline) {
     std::string agreed;
     bool ok = true;
     for (const auto& node : layout.nodes) {
-      auto reply = http_call("GET", node.http, "/v1/status/leader", "", std::chrono::milliseconds(500));
+      auto reply =
+          http_call("GET", node.http, "/v1/status/leader", "", std::chrono::milliseconds(500));
       if (!reply.is_ok() || reply->status != 200 || reply->body.size() < 4) {
         ok = false;
         break;
@@ -262,7 +265,8 @@ Status set_partition(const ClusterLayout& layout, const ClusterNode& isolated, b
     }
     for (auto peer : peers) {
       nlohmann::json body = {{"peer", peer}, {"drop_in", 1.0}, {"drop_out", 1.0}};
-      auto reply = api_call("PUT", node.http, "/v1/synod/fault", body.dump(), std::chrono::seconds(2));
+      auto reply =
+          api_call("PUT", node.http, "/v1/synod/fault", body.dump(), std::chrono::seconds(2));
       if (!reply.is_ok()) return reply.status();
     }
   }
@@ -321,8 +325,8 @@ Round run_round(int number, const std::string& fault, const ClusterLayout& layou
     ::kill(pid, SIGSTOP);
   } else {
     if (auto s = set_partition(layout, *leader, true); !s.is_ok()) {
-      round.error = "fault injection: " + s.message() +
-                    " (launch with --set debug.fault_injection=true)";
+      round.error =
+          "fault injection: " + s.message() + " (launch with --set debug.fault_injection=true)";
       (void)set_partition(layout, *leader, false);
       return round;
     }
@@ -339,7 +343,8 @@ Round run_round(int number, const std::string& fault, const ClusterLayout& layou
   if (Clock::now() < heal_at) std::this_thread::sleep_until(heal_at);
   if (fault == "kill") {
     auto started = start_agent(layout.dir, *leader, layout.extra);
-    if (!started.is_ok() && round.error.empty()) round.error = "restart: " + started.status().message();
+    if (!started.is_ok() && round.error.empty())
+      round.error = "restart: " + started.status().message();
   } else if (fault == "pause") {
     ::kill(pid, SIGCONT);
   } else {
@@ -361,16 +366,18 @@ Round run_round(int number, const std::string& fault, const ClusterLayout& layou
 
 // Every key's final value must come from a write that no acknowledged write
 // strictly followed (in real time); a key with an acknowledged write must exist.
-std::vector<std::string> check_final_values(const std::vector<hist::Operation>& ops,
-                                            const std::map<std::string, std::optional<std::string>>& finals) {
+std::vector<std::string> check_final_values(
+    const std::vector<hist::Operation>& ops,
+    const std::map<std::string, std::optional<std::string>>& finals) {
   std::vector<std::string> problems;
   for (const auto& [key, value] : finals) {
     const hist::Operation* source = nullptr;
     bool any_acked = false;
     for (const auto& op : ops) {
       if (op.key != key || !op.value) continue;
-      const bool acked = op.status == hist::OpStatus::kOk &&
-                         (op.kind == hist::OpKind::kPut || (op.kind == hist::OpKind::kCas && op.cas_applied));
+      const bool acked =
+          op.status == hist::OpStatus::kOk &&
+          (op.kind == hist::OpKind::kPut || (op.kind == hist::OpKind::kCas && op.cas_applied));
       any_acked |= acked;
       if (value && op.value == value) source = &op;
     }
@@ -383,11 +390,12 @@ std::vector<std::string> check_final_values(const std::vector<hist::Operation>& 
       continue;
     }
     for (const auto& op : ops) {
-      const bool acked = op.key == key && op.value && op.status == hist::OpStatus::kOk &&
-                         (op.kind == hist::OpKind::kPut || (op.kind == hist::OpKind::kCas && op.cas_applied));
+      const bool acked =
+          op.key == key && op.value && op.status == hist::OpStatus::kOk &&
+          (op.kind == hist::OpKind::kPut || (op.kind == hist::OpKind::kCas && op.cas_applied));
       if (acked && source->status == hist::OpStatus::kOk && op.invoked_at > source->completed_at) {
-        problems.push_back(key + ": acknowledged write \"" + *op.value + "\" is lost (final value \"" +
-                           *value + "\" was written before it)");
+        problems.push_back(key + ": acknowledged write \"" + *op.value +
+                           "\" is lost (final value \"" + *value + "\" was written before it)");
         break;
       }
     }
@@ -400,10 +408,11 @@ std::vector<std::string> check_final_values(const std::vector<hist::Operation>& 
 int run_failover_test(const FailoverTestOptions& opts, const std::string& output) {
   const std::vector<std::string> kFaults = {"kill", "pause", "partition"};
   if (opts.launch > 0) {
-    std::vector<std::string> args = {"cluster", "up", "-n", std::to_string(opts.launch), "--dir",
-                                     opts.dir, "--base-port", std::to_string(opts.base_port),
-                                     "--backend", opts.backend, "--set",
-                                     "debug.fault_injection=true", "-o", "json"};
+    std::vector<std::string> args = {
+        "cluster",   "up",         "-n",          std::to_string(opts.launch),
+        "--dir",     opts.dir,     "--base-port", std::to_string(opts.base_port),
+        "--backend", opts.backend, "--set",       "debug.fault_injection=true",
+        "-o",        "json"};
     std::cerr << "launching " << opts.launch << " nodes in " << opts.dir << "\n";
     if (run_self(args) != 0) {
       std::cerr << "error: `synod cluster up` failed; see " << opts.dir << "/<node>/agent.log\n";
@@ -433,8 +442,9 @@ int run_failover_test(const FailoverTestOptions& opts, const std::string& output
   std::this_thread::sleep_for(std::chrono::milliseconds(opts.settle_ms));
   std::vector<Round> rounds;
   for (int r = 1; r <= opts.rounds; ++r) {
-    const std::string fault =
-        opts.fault == "mixed" ? kFaults[static_cast<std::size_t>(r - 1) % kFaults.size()] : opts.fault;
+    const std::string fault = opts.fault == "mixed"
+                                  ? kFaults[static_cast<std::size_t>(r - 1) % kFaults.size()]
+                                  : opts.fault;
     rounds.push_back(run_round(r, fault, *layout, opts, acks));
     const auto& rd = rounds.back();
     std::cerr << "round " << r << " (" << fault << " " << rd.old_leader << "): new leader "
@@ -448,7 +458,8 @@ int run_failover_test(const FailoverTestOptions& opts, const std::string& output
   // Final reads (linearizable, through whichever node answers) join the history.
   std::vector<std::string> problems;
   for (const auto& rd : rounds) {
-    if (!rd.error.empty()) problems.push_back("round " + std::to_string(rd.number) + ": " + rd.error);
+    if (!rd.error.empty())
+      problems.push_back("round " + std::to_string(rd.number) + ": " + rd.error);
   }
   wait_stable(*layout, Clock::now() + std::chrono::milliseconds(opts.election_timeout_ms));
   std::map<std::string, std::optional<std::string>> finals;
@@ -458,7 +469,8 @@ int run_failover_test(const FailoverTestOptions& opts, const std::string& output
     for (int attempt = 0; attempt < 20 && !done; ++attempt) {
       const auto& node = layout->nodes[static_cast<std::size_t>(attempt) % layout->nodes.size()];
       auto id = history.invoke_get(0, key);
-      auto reply = http_call("GET", node.http, "/v1/kv/" + key + "?raw", "", std::chrono::seconds(3));
+      auto reply =
+          http_call("GET", node.http, "/v1/kv/" + key + "?raw", "", std::chrono::seconds(3));
       if (reply.is_ok() && (reply->status == 200 || reply->status == 404)) {
         std::optional<std::string> value;
         if (reply->status == 200) value = reply->body;
@@ -519,8 +531,8 @@ int run_failover_test(const FailoverTestOptions& opts, const std::string& output
       if (rd.unavailable_ms >= 0) windows.push_back(rd.unavailable_ms);
     }
     std::sort(windows.begin(), windows.end());
-    std::cout << "\noperations " << ops.size() << " (ok " << stats.ok << ", failed "
-              << stats.failed << ", unknown " << stats.unknown << "); median unavailability "
+    std::cout << "\noperations " << ops.size() << " (ok " << stats.ok << ", failed " << stats.failed
+              << ", unknown " << stats.unknown << "); median unavailability "
               << (windows.empty() ? "-" : fixed(windows[windows.size() / 2])) << " ms\n"
               << "linearizability: " << hist::verdict_name(check.verdict) << "\n";
     if (!check.explanation.empty() && check.verdict != hist::Verdict::kLinearizable) {
@@ -540,8 +552,10 @@ void register_failover_test_command(CLI::App& app, GlobalOptions& global, Action
                                  "write is lost and the history is linearizable");
   cmd->add_option("--dir", opts->dir, "Cluster directory (from `synod cluster up`)")
       ->capture_default_str();
-  cmd->add_option("--launch", opts->launch, "Launch an N-node cluster in --dir first (0: use a running one)");
-  cmd->add_option("--base-port", opts->base_port, "First port with --launch")->capture_default_str();
+  cmd->add_option("--launch", opts->launch,
+                  "Launch an N-node cluster in --dir first (0: use a running one)");
+  cmd->add_option("--base-port", opts->base_port, "First port with --launch")
+      ->capture_default_str();
   cmd->add_option("--backend", opts->backend, "Backend with --launch")->capture_default_str();
   cmd->add_option("--rounds", opts->rounds, "Faults to inject")->capture_default_str();
   cmd->add_option("--fault", opts->fault, "kill, pause, partition or mixed")
@@ -551,7 +565,8 @@ void register_failover_test_command(CLI::App& app, GlobalOptions& global, Action
   cmd->add_option("--keys", opts->keys, "Keys the clients share")->capture_default_str();
   cmd->add_option("--fault-ms", opts->fault_ms, "How long a fault lasts before healing")
       ->capture_default_str();
-  cmd->add_option("--settle-ms", opts->settle_ms, "Quiet load between rounds")->capture_default_str();
+  cmd->add_option("--settle-ms", opts->settle_ms, "Quiet load between rounds")
+      ->capture_default_str();
   cmd->add_option("--op-timeout-ms", opts->op_timeout_ms, "Client request timeout")
       ->capture_default_str();
   cmd->add_option("--election-timeout-ms", opts->election_timeout_ms,

@@ -1,6 +1,5 @@
 // `synod kv get|put|del|ls`: the Consul-compatible KV API from the shell.
 #include <CLI/CLI.hpp>
-
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -42,9 +41,9 @@ Result<HttpReply> api_call(const std::string& method, const std::string& address
   auto reply = http_call(method, address, target, body, timeout);
   if (!reply.is_ok()) return reply.status();
   if (reply->status < 200 || reply->status >= 300) {
-    return Status(reply->status == 404 ? StatusCode::kNotFound : StatusCode::kUnavailable,
-                  "HTTP " + std::to_string(reply->status) + " from " + address + ": " +
-                      error_text(*reply));
+    return Status(
+        reply->status == 404 ? StatusCode::kNotFound : StatusCode::kUnavailable,
+        "HTTP " + std::to_string(reply->status) + " from " + address + ": " + error_text(*reply));
   }
   return reply;
 }
@@ -127,9 +126,10 @@ int kv_write(const std::string& method, const KvOptions& opts, const GlobalOptio
               << opts.key << "\n";
   }
   if (!ok) {
-    std::cerr << "error: " << (opts.cas ? "compare-and-set failed: the key's ModifyIndex is not "
-                                          + std::to_string(*opts.cas)
-                                        : "the server refused the operation")
+    std::cerr << "error: "
+              << (opts.cas ? "compare-and-set failed: the key's ModifyIndex is not " +
+                                 std::to_string(*opts.cas)
+                           : "the server refused the operation")
               << "\n";
     return kExitError;
   }
@@ -166,9 +166,8 @@ void register_kv_commands(CLI::App& app, GlobalOptions& global, Action& action) 
   get->add_option("KEY", opts->key, "Key")->required();
   get->add_flag("--raw", opts->raw, "Print only the value's bytes");
   get->add_flag("--recurse", opts->recurse, "Every key under the prefix KEY");
-  get->callback([&action, &global, opts] {
-    action = [&global, opts] { return kv_get(*opts, global); };
-  });
+  get->callback(
+      [&action, &global, opts] { action = [&global, opts] { return kv_get(*opts, global); }; });
 
   auto* put = kv->add_subcommand("put", "Write a key");
   put->add_option("KEY", opts->key, "Key")->required();
@@ -190,9 +189,8 @@ void register_kv_commands(CLI::App& app, GlobalOptions& global, Action& action) 
   auto* ls = kv->add_subcommand("ls", "List keys under a prefix");
   ls->add_option("PREFIX", opts->key, "Prefix (default: all keys)");
   ls->add_option("--separator", opts->separator, "Group keys up to this separator (like a tree)");
-  ls->callback([&action, &global, opts] {
-    action = [&global, opts] { return kv_ls(*opts, global); };
-  });
+  ls->callback(
+      [&action, &global, opts] { action = [&global, opts] { return kv_ls(*opts, global); }; });
 }
 
 }  // namespace synod::node::cli

@@ -1,7 +1,6 @@
 // `synod members`, `synod leader`, `synod leader transfer NODE`: the Raft
 // configuration and leadership as /v1/operator/raft/* reports them.
 #include <CLI/CLI.hpp>
-
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -101,8 +100,7 @@ int transfer_leader(const std::string& target, const GlobalOptions& global) {
       if (global.output == "json") {
         std::cout << nlohmann::json{{"leader", chosen->node}, {"id", chosen->id}}.dump() << "\n";
       } else {
-        std::cout << "leadership transferred to " << chosen->node << " (id " << chosen->id
-                  << ")\n";
+        std::cout << "leadership transferred to " << chosen->node << " (id " << chosen->id << ")\n";
       }
       return kExitOk;
     }
@@ -115,8 +113,7 @@ int transfer_leader(const std::string& target, const GlobalOptions& global) {
 }  // namespace
 
 Result<std::vector<RaftServer>> raft_configuration(const std::string& http_addr) {
-  SYNOD_ASSIGN_OR_RETURN(auto reply,
-                         api_call("GET", http_addr, "/v1/operator/raft/configuration"));
+  SYNOD_ASSIGN_OR_RETURN(auto reply, api_call("GET", http_addr, "/v1/operator/raft/configuration"));
   auto json = nlohmann::json::parse(reply.body, nullptr, false);
   if (!json.is_object() || !json["Servers"].is_array()) {
     return internal_error("unexpected reply: " + reply.body);
@@ -136,9 +133,7 @@ Result<std::vector<RaftServer>> raft_configuration(const std::string& http_addr)
 
 void register_members_commands(CLI::App& app, GlobalOptions& global, Action& action) {
   auto* members = app.add_subcommand("members", "List the Raft servers and their roles");
-  members->callback([&action, &global] {
-    action = [&global] { return show_members(global); };
-  });
+  members->callback([&action, &global] { action = [&global] { return show_members(global); }; });
 
   auto* leader = app.add_subcommand("leader", "Show the leader, or transfer leadership");
   leader->callback([&action, &global, leader] {

@@ -22,6 +22,7 @@ enum class MessageType : std::uint16_t {
   kFirstApplicationType = 32,
   kRaft = 32,      // a consensus message
   kForward = 33,   // a client request forwarded to the leader (call/response)
+  kJoin = 34,      // a new node asks to be added as a learner (call/response)
   kTest = 0xFFF0,  // used by tests and benchmarks
 };
 
@@ -48,6 +49,8 @@ inline std::string message_type_name(MessageType type) {
       return "raft";
     case MessageType::kForward:
       return "forward";
+    case MessageType::kJoin:
+      return "join";
     case MessageType::kTest:
       return "test";
     default:
