@@ -370,4 +370,12 @@ Result<std::unique_ptr<Codec>> make_zstd_dict_codec(ByteView dictionary,
   return std::unique_ptr<Codec>(std::move(codec));
 }
 
+std::uint32_t zstd_frame_dictionary_id(ByteView frame) {
+  return ZSTD_getDictID_fromFrame(frame.data(), frame.size());
+}
+
+std::uint32_t zstd_dictionary_id(ByteView dictionary) {
+  return ZSTD_getDictID_fromDict(dictionary.data(), dictionary.size());
+}
+
 }  // namespace synod::compression

@@ -76,4 +76,9 @@ Result<Bytes> train_zstd_dictionary(const std::vector<Bytes>& samples,
 Result<std::unique_ptr<Codec>> make_zstd_dict_codec(ByteView dictionary,
                                                     const CodecOptions& options = {});
 
+// The dictionary id a zstd frame header names (0: none or not a zstd frame),
+// and the id of a dictionary (0: a raw-content dictionary without an id).
+std::uint32_t zstd_frame_dictionary_id(ByteView frame);
+std::uint32_t zstd_dictionary_id(ByteView dictionary);
+
 }  // namespace synod::compression

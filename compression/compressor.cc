@@ -55,7 +55,7 @@ Result<CodecId> Compressor::compress(std::uint64_t peer, std::uint32_t msg_type,
   }
 
   auto idx = static_cast<std::size_t>(options_.codec);
-  SYNOD_RETURN_IF_ERROR(codecs_[idx]->compress(in, out));
+  SYNOD_RETURN_IF_ERROR(codec(idx)->compress(in, out));
   double sample = static_cast<double>(out->size()) / static_cast<double>(in.size());
 
   if (options_.adaptive) {
@@ -83,13 +83,37 @@ Status Compressor::decompress(std::uint8_t wire_codec, ByteView in, Bytes* out) 
     return id.status();
   }
   auto idx = static_cast<std::size_t>(*id);
-  Status st = codecs_[idx]->decompress(in, options_.max_decompressed_bytes, out);
+  std::uint32_t dict_id = *id == CodecId::kZstd ? zstd_frame_dictionary_id(in) : 0;
+  Status st = codec(idx, dict_id)->decompress(in, options_.max_decompressed_bytes, out);
   if (st.code() == StatusCode::kResourceExhausted) {
     metrics_[idx].bomb->inc();
   } else if (!st.is_ok()) {
     metrics_[idx].malformed->inc();
   }
   return st;
+}
+
+Status Compressor::set_zstd_dictionary(ByteView dictionary) {
+  CodecOptions codec_options;
+  codec_options.zstd_level = options_.zstd_level;
+  SYNOD_ASSIGN_OR_RETURN(std::unique_ptr<Codec> next,
+                         make_zstd_dict_codec(dictionary, codec_options));
+  auto idx = static_cast<std::size_t>(CodecId::kZstd);
+  std::lock_guard lock(mu_);
+  if (current_zstd_id_ != 0) {
+    zstd_previous_ = codecs_[idx];
+    zstd_previous_id_ = current_zstd_id_;
+  }
+  codecs_[idx] = std::shared_ptr<const Codec>(std::move(next));
+  current_zstd_id_ = zstd_dictionary_id(dictionary);
+  return Status::ok();
+}
+
+std::shared_ptr<const Codec> Compressor::codec(std::size_t idx, std::uint32_t frame_dict_id) const {
+  if (idx != static_cast<std::size_t>(CodecId::kZstd)) return codecs_[idx];
+  std::lock_guard lock(mu_);
+  if (frame_dict_id != 0 && frame_dict_id == zstd_previous_id_) return zstd_previous_;
+  return codecs_[idx];
 }
 
 double Compressor::ratio(std::uint64_t peer, std::uint32_t msg_type) const {

@@ -56,6 +56,11 @@ class Compressor {
   // malformed payload, kResourceExhausted for a bomb.
   Status decompress(std::uint8_t wire_codec, ByteView in, Bytes* out);
 
+  // Switches zstd to a trained dictionary (train_zstd_dictionary; the node
+  // distributes it through consensus). Frames made with the dictionary it
+  // replaces still decode, so a rolling switch loses nothing.
+  Status set_zstd_dictionary(ByteView dictionary);
+
   // The current EWMA ratio of (peer, type); 0 when nothing was measured yet.
   [[nodiscard]] double ratio(std::uint64_t peer, std::uint32_t msg_type) const;
   // Whether the next payload over min_bytes for (peer, type) would be compressed
@@ -84,7 +89,14 @@ class Compressor {
   }
 
   CompressorOptions options_;
-  std::array<std::unique_ptr<Codec>, kMaxCodecId + 1> codecs_;
+  // The codec for wire id idx; for zstd the current dictionary codec, or
+  // for decoding the previous one when the frame names its dictionary.
+  std::shared_ptr<const Codec> codec(std::size_t idx, std::uint32_t frame_dict_id = 0) const;
+
+  std::array<std::shared_ptr<const Codec>, kMaxCodecId + 1> codecs_;  // zstd slot under mu_
+  std::shared_ptr<const Codec> zstd_previous_;                        // under mu_
+  std::uint32_t zstd_previous_id_ = 0;                                // under mu_
+  std::uint32_t current_zstd_id_ = 0;                                 // under mu_
   std::array<CodecMetrics, kMaxCodecId + 1> metrics_;
   metrics::Counter* skipped_small_;
   metrics::Counter* skipped_adaptive_;

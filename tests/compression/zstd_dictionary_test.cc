@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "compression/codec.h"
+#include "compression/compressor.h"
 #include "tests/compression/test_data.h"
 
 namespace synod::compression {
@@ -62,6 +63,57 @@ TEST(ZstdDictionary, TrainingNeedsEnoughSamples) {
   auto few = train_zstd_dictionary({Bytes("a"), Bytes("b")});
   ASSERT_FALSE(few.is_ok());
   EXPECT_EQ(few.status().code(), StatusCode::kFailedPrecondition);
+}
+
+TEST(ZstdDictionary, CompressorSwitchesDictionariesWithoutLosingFramesInFlight) {
+  metrics::Registry registry;
+  CompressorOptions o;
+  o.codec = CodecId::kZstd;
+  o.min_bytes = 16;
+  o.adaptive = false;
+  Compressor sender(o, &registry);
+  Compressor receiver(o, &registry);
+  auto a = train_zstd_dictionary(kv_entries(1000, 0), 4096);
+  auto b = train_zstd_dictionary(kv_entries(1000, 3000), 4096);
+  auto c = train_zstd_dictionary(kv_entries(1000, 6000), 4096);
+  ASSERT_TRUE(a.is_ok() && b.is_ok() && c.is_ok());
+  ASSERT_NE(zstd_dictionary_id(*a), zstd_dictionary_id(*b));
+  Bytes e;
+  for (const Bytes& entry : kv_entries(4, 9000)) e += entry;
+
+  auto send = [&](Bytes* wire) {
+    auto id = sender.compress(1, 1, e, wire);
+    ASSERT_TRUE(id.is_ok());
+    ASSERT_EQ(*id, CodecId::kZstd);
+  };
+  auto receive = [&](const Bytes& wire) {
+    Bytes out;
+    Status st = receiver.decompress(static_cast<std::uint8_t>(CodecId::kZstd), wire, &out);
+    if (st.is_ok()) {
+      EXPECT_EQ(out, e);
+    }
+    return st;
+  };
+
+  Bytes plain, with_a, with_b, with_c;
+  send(&plain);
+  ASSERT_TRUE(sender.set_zstd_dictionary(*a).is_ok());
+  send(&with_a);
+  EXPECT_EQ(zstd_frame_dictionary_id(with_a), zstd_dictionary_id(*a));
+  EXPECT_LT(with_a.size(), plain.size());
+  ASSERT_TRUE(sender.set_zstd_dictionary(*b).is_ok());
+  send(&with_b);
+
+  EXPECT_EQ(receive(with_a).code(), StatusCode::kInvalidArgument);  // not installed yet
+  ASSERT_TRUE(receiver.set_zstd_dictionary(*a).is_ok());
+  ASSERT_TRUE(receiver.set_zstd_dictionary(*b).is_ok());
+  EXPECT_TRUE(receive(plain).is_ok());
+  EXPECT_TRUE(receive(with_a).is_ok());  // previous dictionary kept for frames in flight
+  EXPECT_TRUE(receive(with_b).is_ok());
+
+  ASSERT_TRUE(sender.set_zstd_dictionary(*c).is_ok());
+  send(&with_c);
+  EXPECT_EQ(receive(with_c).code(), StatusCode::kInvalidArgument);
 }
 
 }  // namespace
