@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "loadbalance/hedge.h"
+
 namespace synod::loadbalance {
 namespace {
 
@@ -139,6 +141,21 @@ TEST(Retry, AvoidsTheFailedEndpointWithEjection) {
   }
   EXPECT_EQ(failures, 5);  // ejected after five consecutive failures
   EXPECT_TRUE(f.lb->ejected(0));
+}
+
+TEST(Hedge, OffUntilEnoughSamplesThenPercentileOfWindow) {
+  HedgePolicy off(0, 10, 1);
+  off.record(milliseconds(5));
+  EXPECT_FALSE(off.hedge_after());
+
+  HedgePolicy p95(95, 100, 20);
+  for (int k = 1; k < 20; ++k) p95.record(milliseconds(k));
+  EXPECT_FALSE(p95.hedge_after());
+  for (int k = 20; k <= 100; ++k) p95.record(milliseconds(k));
+  EXPECT_EQ(p95.hedge_after(), std::optional<Duration>(milliseconds(95)));
+  // The window slides: 100 new samples of 1 s replace the old ones.
+  for (int k = 0; k < 100; ++k) p95.record(seconds(1));
+  EXPECT_EQ(p95.hedge_after(), std::optional<Duration>(seconds(1)));
 }
 
 }  // namespace
