@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "compression/codec.h"
@@ -114,6 +116,42 @@ TEST(ZstdDictionary, CompressorSwitchesDictionariesWithoutLosingFramesInFlight) 
   ASSERT_TRUE(sender.set_zstd_dictionary(*c).is_ok());
   send(&with_c);
   EXPECT_EQ(receive(with_c).code(), StatusCode::kInvalidArgument);
+}
+
+TEST(ZstdDictionary, ConcurrentUseWhileTheDictionarySwitches) {
+  metrics::Registry registry;
+  CompressorOptions o;
+  o.codec = CodecId::kZstd;
+  o.min_bytes = 16;
+  o.adaptive = false;
+  Compressor c(o, &registry);
+  auto a = train_zstd_dictionary(kv_entries(1000, 0), 4096);
+  ASSERT_TRUE(a.is_ok());
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      auto plain = make_codec(CodecId::kZstd);
+      for (int i = 0; i < 300; ++i) {
+        Bytes e;
+        for (const Bytes& entry : kv_entries(3, t * 1000 + i)) e += entry;
+        Bytes wire, out, plain_wire;
+        auto id = c.compress(static_cast<std::uint64_t>(t), 1, e, &wire);
+        if (!id.is_ok() || !c.decompress(static_cast<std::uint8_t>(*id), wire, &out).is_ok() ||
+            out != e) {
+          ++failures;
+        }
+        // A plain codec on the same thread must not inherit the dictionary.
+        if (!plain->compress(e, &plain_wire).is_ok() ||
+            !plain->decompress(plain_wire, 1 << 20, &out).is_ok() || out != e) {
+          ++failures;
+        }
+      }
+    });
+  }
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(c.set_zstd_dictionary(*a).is_ok());
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
 }
 
 }  // namespace
