@@ -67,12 +67,18 @@ TEST(ZstdDictionary, TrainingNeedsEnoughSamples) {
   EXPECT_EQ(few.status().code(), StatusCode::kFailedPrecondition);
 }
 
-TEST(ZstdDictionary, CompressorSwitchesDictionariesWithoutLosingFramesInFlight) {
-  metrics::Registry registry;
+// zstd on every payload over 16 bytes, no adaptive skipping.
+CompressorOptions zstd_always() {
   CompressorOptions o;
   o.codec = CodecId::kZstd;
   o.min_bytes = 16;
   o.adaptive = false;
+  return o;
+}
+
+TEST(ZstdDictionary, CompressorSwitchesDictionariesWithoutLosingFramesInFlight) {
+  metrics::Registry registry;
+  CompressorOptions o = zstd_always();
   Compressor sender(o, &registry);
   Compressor receiver(o, &registry);
   auto a = train_zstd_dictionary(kv_entries(1000, 0), 4096);
@@ -120,10 +126,7 @@ TEST(ZstdDictionary, CompressorSwitchesDictionariesWithoutLosingFramesInFlight) 
 
 TEST(ZstdDictionary, ConcurrentUseWhileTheDictionarySwitches) {
   metrics::Registry registry;
-  CompressorOptions o;
-  o.codec = CodecId::kZstd;
-  o.min_bytes = 16;
-  o.adaptive = false;
+  CompressorOptions o = zstd_always();
   Compressor c(o, &registry);
   auto a = train_zstd_dictionary(kv_entries(1000, 0), 4096);
   ASSERT_TRUE(a.is_ok());
