@@ -90,7 +90,7 @@ class Strategy {
   Random& rng_;
   std::vector<Endpoint> endpoints_;
   std::vector<EndpointStats> stats_;
-  double ewma_alpha_ = 0.05;  // weight of a new latency sample (~last 20 count)
+  double ewma_alpha_ = 0.02;  // weight of a new latency sample (~last 50 count)
 };
 
 // A stable 64-bit hash (FNV-1a followed by a splitmix64 finaliser): the same
