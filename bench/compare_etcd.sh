@@ -38,7 +38,7 @@ port_free() { ! ss -ltnH "sport = :$1" | grep -q .; }
 free_base() {
   local span=$1 base p ok
   for _ in $(seq 1 200); do
-    base=$(( 20000 + (RANDOM % 2000) * 10 ))
+    base=$(( 20000 + (RANDOM % 1200) * 10 ))  # below the ephemeral range (32768+)
     ok=1
     for ((p = base; p < base + span; p++)); do port_free "$p" || { ok=0; break; }; done
     [[ $ok == 1 ]] && { echo "$base"; return; }
