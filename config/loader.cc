@@ -140,6 +140,8 @@ class Layer {
     std::vector<std::string> sections = children_of("");
     for (const auto& [name, value] : env) {
       if (!name.starts_with("SYNOD_")) continue;
+      // The CLI's own variable (where to send requests), not a config key.
+      if (name == "SYNOD_HTTP_ADDR") continue;
       std::string section = lower(name.substr(6, name.find('_', 6) - 6));
       if (std::find(sections.begin(), sections.end(), section) == sections.end()) continue;
       if (const KeyInfo* key = find_env_key(name)) {

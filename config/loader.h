@@ -24,7 +24,8 @@ struct LoadOptions {
   std::string file;
   // Extra environment, applied after the process environment (wins over it).
   // Only SYNOD_<SECTION>_... names are config; other SYNOD_* names such as
-  // SYNOD_BINARY are ignored because BINARY is not a section.
+  // SYNOD_BINARY are ignored because BINARY is not a section, and
+  // SYNOD_HTTP_ADDR (the CLI's target address) is ignored by name.
   std::map<std::string, std::string> env;
   // Also read the real process environment (`environ`). Tests set false.
   bool use_process_env = true;

@@ -19,6 +19,8 @@ namespace state = consensus::state;
 constexpr Duration kReadTimeout = std::chrono::seconds(5);
 constexpr Duration kForwardTimeout = std::chrono::seconds(10);
 constexpr Duration kSeedRetry = std::chrono::milliseconds(200);
+constexpr std::uint8_t kAdminTransfer = 1;
+constexpr std::uint8_t kAdminRemove = 2;
 
 struct RaftMetrics {
   metrics::Gauge& term = metrics::Registry::global().gauge("synod_raft_term", "Current Raft term.");
@@ -125,6 +127,8 @@ RaftNode::RaftNode(asio::io_context& io, const config::NodeConfig& config,
       on_forward(from, payload, std::move(reply));
     } else if (type == transport::MessageType::kJoin) {
       on_join(payload, std::move(reply));
+    } else if (type == transport::MessageType::kAdmin) {
+      on_admin(payload, std::move(reply));
     } else {
       reply(invalid_argument("unknown request type"));
     }
@@ -716,11 +720,7 @@ void RaftNode::read_barrier(std::function<void(Status)> done) {
 void RaftNode::transfer_leadership(std::optional<NodeId> target,
                                    std::function<void(Status)> done) {
   if (!raft_) return done(unavailable("this node has not joined a cluster yet"));
-  if (!is_leader()) {
-    return done(Status(StatusCode::kNotLeader,
-                       "leadership transfer must run on the leader (node " +
-                           raft_->leader().to_string() + ")"));
-  }
+  if (!is_leader()) return forward_admin(kAdminTransfer, target.value_or(kNoNode), std::move(done));
   NodeId chosen = target.value_or(kNoNode);
   if (chosen == kNoNode) {
     LogIndex best;
@@ -740,17 +740,45 @@ void RaftNode::transfer_leadership(std::optional<NodeId> target,
 void RaftNode::remove_member(NodeId node, std::function<void(Status)> done) {
   if (!raft_) return done(unavailable("this node has not joined a cluster yet"));
   if (!raft_->config().contains(node)) return done(not_found("no member " + node.to_string()));
-  if (!is_leader()) {
-    return done(Status(StatusCode::kNotLeader,
-                       "membership changes run on the leader (node " +
-                           raft_->leader().to_string() + ")"));
-  }
+  if (!is_leader()) return forward_admin(kAdminRemove, node, std::move(done));
   consensus::ConfChange change{consensus::ConfChangeType::kRemoveNode, node, ""};
   auto index = raft_->propose_conf_change(change);
   if (!index.is_ok()) return done(index.status());
   pending_[*index] = PendingProposal{
       raft_->term(), [done = std::move(done)](Result<state::ApplyResult> r) { done(r.status()); }};
   schedule_ready();
+}
+
+// Operator requests (leadership transfer, member removal) run on the
+// leader; a follower relays them over the peer connection.
+void RaftNode::forward_admin(std::uint8_t op, NodeId node, std::function<void(Status)> done) {
+  const NodeId leader = raft_->leader();
+  if (leader == kNoNode) return done(unavailable("no known leader"));
+  Bytes payload;
+  put_u8(payload, op);
+  put_u64(payload, node.value());
+  transport_->call(leader, transport::MessageType::kAdmin, std::move(payload),
+                   std::chrono::seconds(5),
+                   [done = std::move(done)](Result<Bytes> reply) { done(reply.status()); });
+}
+
+void RaftNode::on_admin(std::string_view payload, transport::PeerTransport::Responder reply) {
+  ByteReader reader(payload);
+  auto op = reader.u8();
+  auto node = reader.u64();
+  if (!op || !node) return reply(invalid_argument("malformed admin request"));
+  if (!raft_ || !is_leader()) return reply(Status(StatusCode::kNotLeader, "not the leader"));
+  auto answer = [reply](Status st) {
+    if (!st.is_ok()) return reply(st);
+    reply(Bytes("ok"));
+  };
+  if (*op == kAdminTransfer) {
+    std::optional<NodeId> target;
+    if (*node != 0) target = NodeId{*node};
+    return transfer_leadership(target, answer);
+  }
+  if (*op == kAdminRemove) return remove_member(NodeId{*node}, answer);
+  reply(invalid_argument("unknown admin request"));
 }
 
 void RaftNode::prepare_shutdown(Duration timeout, std::function<void()> done) {

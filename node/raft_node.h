@@ -109,6 +109,8 @@ class RaftNode {
   void try_join();
   void on_join(std::string_view payload, transport::PeerTransport::Responder reply);
   void promote_caught_up_learners();
+  void forward_admin(std::uint8_t op, NodeId node, std::function<void(Status)> done);
+  void on_admin(std::string_view payload, transport::PeerTransport::Responder reply);
   void bootstrap_with(const std::vector<NodeId>& voters);
   void schedule_tick();
   void schedule_ready();

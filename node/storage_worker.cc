@@ -110,20 +110,33 @@ Status StorageWorker::write_persist_job(persistence::StorageBackend& backend,
 }
 
 void StorageWorker::run() {
+  // Applied-state records are merged and written at most every
+  // kAppliedInterval: they only shorten the log replay after a restart (the
+  // log is the source of truth), so they must not cost an fsync per Ready.
+  constexpr auto kAppliedInterval = std::chrono::milliseconds(100);
+  std::optional<persistence::AppliedBatch> merged;
+  auto last_applied_write = std::chrono::steady_clock::now();
   for (;;) {
     std::deque<PersistJob> persist;
     std::vector<persistence::AppliedBatch> applied;
     std::deque<LocalSnapshotJob> snapshots;
+    bool stopping = false;
     {
       std::unique_lock lock(mutex_);
-      wake_.wait(lock, [&] {
+      auto has_work = [&] {
         return stopping_ || !persist_.empty() || !applied_.empty() || !snapshots_.empty();
-      });
-      if (stopping_ && persist_.empty() && applied_.empty() && snapshots_.empty()) return;
+      };
+      if (merged) {
+        wake_.wait_until(lock, last_applied_write + kAppliedInterval, has_work);
+      } else {
+        wake_.wait(lock, has_work);
+      }
+      stopping = stopping_;
       persist.swap(persist_);
       applied.swap(applied_);
       snapshots.swap(snapshots_);
     }
+    if (stopping && persist.empty() && applied.empty() && snapshots.empty() && !merged) return;
 
     if (!persist.empty()) {
       const auto start = std::chrono::steady_clock::now();
@@ -157,19 +170,22 @@ void StorageWorker::run() {
       }
     }
 
-    if (!applied.empty()) {
-      persistence::AppliedBatch merged;
-      for (auto& batch : applied) {
-        if (batch.replace_all) {
-          merged.replace_all = true;
-          merged.ops.clear();
-        }
-        merged.applied_index = batch.applied_index;
-        for (auto& op : batch.ops) merged.ops.push_back(std::move(op));
+    for (auto& batch : applied) {
+      if (!merged) merged.emplace();
+      if (batch.replace_all) {
+        merged->replace_all = true;
+        merged->ops.clear();
       }
-      if (auto st = backend_.applied_state().apply_batch(merged); !st.is_ok()) {
+      merged->applied_index = batch.applied_index;
+      for (auto& op : batch.ops) merged->ops.push_back(std::move(op));
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (merged && (stopping || now - last_applied_write >= kAppliedInterval)) {
+      if (auto st = backend_.applied_state().apply_batch(*merged); !st.is_ok()) {
         fail_stop(st, "saving applied state");
       }
+      merged.reset();
+      last_applied_write = now;
     }
 
     for (auto& job : snapshots) {

@@ -49,7 +49,8 @@ class StorageWorker {
   StorageWorker& operator=(const StorageWorker&) = delete;
 
   void persist(PersistJob job);
-  // Applied-state batches are merged when the worker is behind.
+  // Applied-state batches are merged and written at most every 100 ms (they
+  // only shorten replay after a restart; the log is the source of truth).
   void save_applied(persistence::AppliedBatch batch);
   void save_snapshot(LocalSnapshotJob job);
 

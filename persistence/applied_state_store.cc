@@ -7,8 +7,8 @@ namespace {
 constexpr ColumnType kInt = ColumnType::kInteger;
 constexpr ColumnType kText = ColumnType::kText;
 
-const std::array<TableSchema, 5>& schemas() {
-  static const std::array<TableSchema, 5> all = {{
+const std::array<TableSchema, kAllTables.size()>& schemas() {
+  static const std::array<TableSchema, kAllTables.size()> all = {{
       {Table::kKv,
        "kv",
        {{"flags", kInt},
@@ -45,6 +45,7 @@ const std::array<TableSchema, 5>& schemas() {
         {"lock_delay", kText},
         {"checks", kText},
         {"create_index", kInt}}},
+      {Table::kMeta, "meta", {}},
   }};
   return all;
 }

@@ -40,9 +40,13 @@ enum class Table : std::uint8_t {
   kChecks = 2,
   kNodes = 3,
   kSessions = 4,
+  // Internal state of the state machine's tables (per-table indexes, KV
+  // tombstones, lock-delays): key + value, no columns. Same number as
+  // consensus::state::RecordTable::kMeta.
+  kMeta = 5,
 };
-inline constexpr std::array<Table, 5> kAllTables = {Table::kKv, Table::kServices, Table::kChecks,
-                                                    Table::kNodes, Table::kSessions};
+inline constexpr std::array<Table, 6> kAllTables = {
+    Table::kKv, Table::kServices, Table::kChecks, Table::kNodes, Table::kSessions, Table::kMeta};
 
 enum class ColumnType : std::uint8_t { kInteger = 0, kText = 1 };
 

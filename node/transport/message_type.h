@@ -23,6 +23,7 @@ enum class MessageType : std::uint16_t {
   kRaft = 32,      // a consensus message
   kForward = 33,   // a client request forwarded to the leader (call/response)
   kJoin = 34,      // a new node asks to be added as a learner (call/response)
+  kAdmin = 35,     // an operator request (transfer, remove) relayed to the leader
   kTest = 0xFFF0,  // used by tests and benchmarks
 };
 
@@ -51,6 +52,8 @@ inline std::string message_type_name(MessageType type) {
       return "forward";
     case MessageType::kJoin:
       return "join";
+    case MessageType::kAdmin:
+      return "admin";
     case MessageType::kTest:
       return "test";
     default:

@@ -78,6 +78,7 @@ TEST(ConfigLoad, EnvOverridesFile) {
               {"SYNOD_CLUSTER_SEEDS", "10.0.0.1:8301,10.0.0.2:8301"},
               {"SYNOD_LOADBALANCE_SERVICES", "web=round_robin, db=maglev"},
               {"SYNOD_BINARY", "/not/a/config/key"},  // BINARY is not a section
+              {"SYNOD_HTTP_ADDR", "127.0.0.1:9"},      // the CLI's variable, not http.addr
               {"PATH", "/usr/bin"}};
   auto config = load(opts);
   ASSERT_TRUE(config.is_ok()) << config.status();

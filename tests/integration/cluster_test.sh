@@ -2,7 +2,7 @@
 # Integration tests on real `synod` processes (loopback, free ports).
 #   SYNOD_BINARY=build/bin/synod tests/integration/cluster_test.sh <case>
 # Cases: elect3 elect5 kill_leader pause_leader restart_file restart_sqlite
-#        partition bad_input failover_test
+#        partition bad_input failover_test membership
 # Every case starts its own cluster in a temp dir and stops it by pid on exit.
 set -uo pipefail
 
@@ -261,6 +261,54 @@ case_failover_test() {
   pass "failover-test: 3 rounds (kill, pause, partition) passed"
 }
 
+# Join a 4th node (learner, then voter), remove a node, transfer leadership;
+# removal and transfer are sent to followers, which relay them to the leader.
+case_membership() {
+  up 3
+  local leader
+  leader=$(wait_leader 30 "" 0 1 2) || fail "no leader"
+  for i in 1 2 3 4 5; do put 0 "m/$i" "v$i" || fail "write m/$i"; done
+  "$SYNOD" cluster add --dir "$DIR" >/dev/null || fail "cluster add failed"
+  mapfile -t HTTP < <(python3 -c "import json; print('\n'.join(n['http'] for n in json.load(open('$DIR/cluster.json'))['nodes']))")
+  mapfile -t PEER < <(python3 -c "import json; print('\n'.join(n['peer'] for n in json.load(open('$DIR/cluster.json'))['nodes']))")
+  local deadline=$(( SECONDS + 30 )) voters=0
+  while (( SECONDS < deadline )); do
+    voters=$(curl -sf -m 1 "http://${HTTP[0]}/v1/operator/raft/configuration" |
+             json 'sum(1 for s in d["Servers"] if s["Voter"])' 2>/dev/null || echo 0)
+    [[ "$voters" == 4 ]] && break
+    sleep 0.1
+  done
+  [[ "$voters" == 4 ]] || fail "node4 was not promoted to voter (voters: $voters)"
+  [[ "$(get 3 m/5)" == "v5" ]] || fail "node4 does not read data written before it joined"
+  put 3 m/6 v6 || fail "write through node4"
+  # Remove node4 through a follower.
+  local follower=0
+  [[ "$leader" == node1 ]] && follower=1
+  curl -sf -m 5 -X DELETE "http://${HTTP[$follower]}/v1/operator/raft/peer?id=4" >/dev/null ||
+    fail "remove node4 through a follower"
+  deadline=$(( SECONDS + 20 ))
+  while (( SECONDS < deadline )); do
+    [[ $(curl -sf -m 1 "http://${HTTP[0]}/v1/operator/raft/configuration" | json 'len(d["Servers"])') == 3 ]] && break
+    sleep 0.1
+  done
+  [[ $(curl -sf -m 1 "http://${HTTP[0]}/v1/operator/raft/configuration" | json 'len(d["Servers"])') == 3 ]] ||
+    fail "node4 still in the configuration after removal"
+  kill -9 "$(pid_of node4)" 2>/dev/null
+  # Transfer leadership to a follower, asked through another follower.
+  local target="" via=""
+  for i in 0 1 2; do
+    [[ "node$((i + 1))" == "$leader" ]] && continue
+    if [[ -z "$target" ]]; then target=$i; else via=$i; fi
+  done
+  curl -sf -m 5 -X POST "http://${HTTP[$via]}/v1/operator/raft/transfer-leader?id=$((target + 1))" >/dev/null ||
+    fail "transfer-leader through a follower"
+  local now
+  now=$(wait_leader 10 "$leader" 0 1 2) || fail "leadership did not move from $leader"
+  [[ "$now" == "node$((target + 1))" ]] || fail "leader is $now, expected node$((target + 1))"
+  [[ "$(get 0 m/6)" == "v6" ]] || fail "m/6 lost"
+  pass "node4 joined and became a voter, was removed via a follower; leadership moved $leader -> $now"
+}
+
 case "$CASE" in
   elect3) case_elect 3 ;;
   elect5) case_elect 5 ;;
@@ -271,5 +319,6 @@ case "$CASE" in
   partition) case_partition ;;
   bad_input) case_bad_input ;;
   failover_test) case_failover_test ;;
+  membership) case_membership ;;
   *) echo "unknown case $CASE" >&2; exit 2 ;;
 esac
