@@ -157,10 +157,18 @@ void StorageWorker::run() {
       if (appended) {
         if (auto st = backend_.log().sync(); !st.is_ok()) fail_stop(st, "syncing the log");
       }
-      if (stable) {
+      // Term and vote must be durable before dependent messages leave (Raft
+      // Figure 2); the commit index need not be (it is relearned from the
+      // leader, and a restart applies at least up to the applied state). So
+      // the stable store, which costs several fsyncs per save, is written only
+      // when term, vote or configuration changed.
+      if (stable && (!last_stable_ || stable->hard_state.term != last_stable_->hard_state.term ||
+                     stable->hard_state.vote != last_stable_->hard_state.vote ||
+                     stable->configuration != last_stable_->configuration)) {
         if (auto st = backend_.stable().save(*stable); !st.is_ok()) {
           fail_stop(st, "saving the hard state");
         }
+        last_stable_ = stable;
       }
       persist_latency().observe(
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());

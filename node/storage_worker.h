@@ -72,6 +72,7 @@ class StorageWorker {
   std::deque<PersistJob> persist_;               // GUARDED_BY(mutex_)
   std::vector<persistence::AppliedBatch> applied_;  // GUARDED_BY(mutex_)
   std::deque<LocalSnapshotJob> snapshots_;       // GUARDED_BY(mutex_)
+  std::optional<persistence::StableState> last_stable_;  // worker thread only
   std::thread thread_;
 };
 
