@@ -9,6 +9,8 @@ NODES ?= 3
 JOBS ?= $(shell nproc)
 # ctest parallelism; tests that start clusters or servers take resource locks.
 TEST_JOBS ?= 2
+# Let ccache share objects between clones of this repo in different folders.
+export CCACHE_BASEDIR := $(CURDIR)
 
 .PHONY: all run test deps configure build clean bench-etcd
 
