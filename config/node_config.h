@@ -46,7 +46,7 @@ struct RaftSection {
   bool pre_vote = true;
   bool check_quorum = true;
   bool lease_read = false;
-  std::uint64_t snapshot_threshold = 16384;  // entries since the last snapshot
+  std::uint64_t snapshot_threshold = 65536;  // entries since the last snapshot
   std::uint64_t snapshot_trailing = 2048;    // entries kept behind a snapshot
   std::uint64_t max_append_bytes = 1 << 20;  // per AppendEntries message
   std::uint32_t max_inflight_messages = 256; // per follower

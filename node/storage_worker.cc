@@ -114,6 +114,7 @@ void StorageWorker::run() {
   // kAppliedInterval: they only shorten the log replay after a restart (the
   // log is the source of truth), so they must not cost an fsync per Ready.
   constexpr auto kAppliedInterval = std::chrono::milliseconds(100);
+  constexpr auto kAppliedMaxDelay = std::chrono::seconds(1);
   std::optional<persistence::AppliedBatch> merged;
   auto last_applied_write = std::chrono::steady_clock::now();
   for (;;) {
@@ -188,7 +189,15 @@ void StorageWorker::run() {
       for (auto& op : batch.ops) merged->ops.push_back(std::move(op));
     }
     const auto now = std::chrono::steady_clock::now();
-    if (merged && (stopping || now - last_applied_write >= kAppliedInterval)) {
+    bool idle = false;
+    {
+      std::lock_guard lock(mutex_);
+      idle = persist_.empty();
+    }
+    // Prefer a moment when no Ready waits for the disk; under constant load,
+    // write at least every kAppliedMaxDelay anyway.
+    if (merged && (stopping || (idle && now - last_applied_write >= kAppliedInterval) ||
+                   now - last_applied_write >= kAppliedMaxDelay)) {
       if (auto st = backend_.applied_state().apply_batch(*merged); !st.is_ok()) {
         fail_stop(st, "saving applied state");
       }
