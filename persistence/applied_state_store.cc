@@ -63,6 +63,15 @@ std::optional<Table> table_from_name(std::string_view name) {
   return std::nullopt;
 }
 
+Status visit_tables(const RecordTables& tables, const AppliedStateStore::Visitor& visitor) {
+  for (Table t : kAllTables) {
+    for (const auto& [key, record] : tables[static_cast<std::size_t>(t)]) {
+      SYNOD_RETURN_IF_ERROR(visitor(t, record));
+    }
+  }
+  return Status::ok();
+}
+
 RecordOp RecordOp::put(Table table, Record record) {
   RecordOp op;
   op.table = table;

@@ -22,6 +22,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -120,6 +121,13 @@ class AppliedStateStore {
   using Visitor = std::function<Status(Table, const Record&)>;
   virtual Status load_all(const Visitor& visitor) const = 0;
 };
+
+// Every table's records by key: the in-memory form the file and memory
+// backends keep.
+using RecordTables = std::array<std::map<std::string, Record>, kAllTables.size()>;
+// Visits every record of `tables` in load_all() order (tables in kAllTables
+// order, keys ascending); stops at the visitor's first error.
+Status visit_tables(const RecordTables& tables, const AppliedStateStore::Visitor& visitor);
 
 // Checks a record against its table's schema (column count and types).
 Status validate_record(Table table, const Record& record);

@@ -82,7 +82,7 @@ std::optional<Table> decode_table(ByteReader& r) {
   return static_cast<Table>(*t);
 }
 
-using Tables = std::array<std::map<std::string, Record>, kAllTables.size()>;
+using Tables = RecordTables;
 
 class FileAppliedStateStore final : public AppliedStateStore {
  public:
@@ -132,12 +132,7 @@ class FileAppliedStateStore final : public AppliedStateStore {
 
   Status load_all(const Visitor& visitor) const override {
     std::lock_guard lock(mutex_);
-    for (Table t : kAllTables) {
-      for (const auto& [key, record] : tables_[static_cast<std::size_t>(t)]) {
-        SYNOD_RETURN_IF_ERROR(visitor(t, record));
-      }
-    }
-    return Status::ok();
+    return visit_tables(tables_, visitor);
   }
 
  private:

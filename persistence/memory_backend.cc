@@ -239,17 +239,12 @@ class MemoryAppliedStateStore final : public AppliedStateStore {
   }
   Status load_all(const Visitor& visitor) const override {
     std::lock_guard lock(mutex_);
-    for (Table t : kAllTables) {
-      for (const auto& [key, record] : tables_[static_cast<std::size_t>(t)]) {
-        SYNOD_RETURN_IF_ERROR(visitor(t, record));
-      }
-    }
-    return Status::ok();
+    return visit_tables(tables_, visitor);
   }
 
  private:
   mutable std::mutex mutex_;
-  std::array<std::map<std::string, Record>, kAllTables.size()> tables_;  // GUARDED_BY(mutex_)
+  RecordTables tables_;  // GUARDED_BY(mutex_)
   LogIndex applied_;                                                     // GUARDED_BY(mutex_)
 };
 
