@@ -18,9 +18,6 @@ namespace state = consensus::state;
 
 constexpr Duration kReadTimeout = std::chrono::seconds(5);
 constexpr Duration kForwardTimeout = std::chrono::seconds(10);
-constexpr Duration kSeedRetry = std::chrono::milliseconds(200);
-constexpr std::uint8_t kAdminTransfer = 1;
-constexpr std::uint8_t kAdminRemove = 2;
 
 struct RaftMetrics {
   metrics::Gauge& term = metrics::Registry::global().gauge("synod_raft_term", "Current Raft term.");
@@ -179,11 +176,9 @@ Status RaftNode::recover() {
           });
     });
     SYNOD_RETURN_IF_ERROR(status.with_context("loading applied state"));
-  } else if (!snapshot.empty() && snapshot.data.empty()) {
-    state_.reset(snapshot_index);  // the bootstrap snapshot: empty initial state
   } else if (!snapshot.empty()) {
     SYNOD_RETURN_IF_ERROR(
-        state_.restore(snapshot.data, snapshot_index).with_context("restoring snapshot"));
+        restore_state(snapshot.data, snapshot_index).with_context("restoring snapshot"));
   }
   if (hard.commit < state_.applied_index()) hard.commit = state_.applied_index();
   storage_.set_hard_state(hard);
@@ -199,6 +194,17 @@ Status RaftNode::recover() {
   return Status::ok();
 }
 
+// The StateMachine contract: empty snapshot data is the empty initial state
+// (MemoryStorage::bootstrap writes such a snapshot); StateStore::restore
+// itself rejects empty bytes as damage.
+Status RaftNode::restore_state(ByteView data, LogIndex index) {
+  if (data.empty()) {
+    state_.reset(index);
+    return Status::ok();
+  }
+  return state_.restore(data, index);
+}
+
 void RaftNode::create_raft(LogIndex applied) {
   raft_ = std::make_unique<consensus::Raft>(raft_config_, storage_, random_, applied);
   for (NodeId member : raft_->config().members()) {
@@ -207,208 +213,6 @@ void RaftNode::create_raft(LogIndex applied) {
     transport_->add_peer(member, it == addresses_.end() ? "" : it->second);
   }
   raft_metrics().term.set(static_cast<double>(raft_->term().value()));
-}
-
-void RaftNode::start() {
-  unresolved_seeds_.clear();
-  const std::string own = transport_->listen_address();
-  for (const auto& seed : config_.cluster.seeds) {
-    // "id@host:port" names the node; a plain "host:port" is resolved by a
-    // handshake (connect_seeds).
-    std::string address = seed;
-    std::optional<NodeId> id;
-    if (const auto at = seed.find('@'); at != std::string::npos) {
-      try {
-        id = NodeId{std::stoull(seed.substr(0, at))};
-      } catch (...) {
-        spdlog::error("cluster.seeds: \"{}\" is not id@host:port; ignored", seed);
-        continue;
-      }
-      address = seed.substr(at + 1);
-    }
-    if (id == raft_config_.id || address == config_.addresses.peer ||
-        address == config_.addresses.advertise_peer || address == own) {
-      continue;
-    }
-    if (id) {
-      addresses_[*id] = address;
-      transport_->add_peer(*id, address);
-    } else {
-      unresolved_seeds_.push_back(address);
-    }
-  }
-  connect_seeds();
-  if (needs_bootstrap_) {
-    if (config_.cluster.join) {
-      try_join();
-    } else {
-      try_bootstrap();
-    }
-  }
-  schedule_tick();
-}
-
-void RaftNode::connect_seeds() {
-  if (stopped_ || unresolved_seeds_.empty()) return;
-  auto seeds = unresolved_seeds_;
-  for (const auto& seed : seeds) {
-    resolve_seed(seed, [this, seed](Result<NodeId> id) {
-          if (stopped_) return;
-          if (!id.is_ok()) return;  // retried by the bootstrap timer
-          addresses_[*id] = seed;
-          transport_->add_peer(*id, seed);
-          std::erase(unresolved_seeds_, seed);
-          spdlog::info("seed {} is node {}", seed, id->value());
-          if (needs_bootstrap_ && !config_.cluster.join) try_bootstrap();
-        });
-  }
-}
-
-void RaftNode::resolve_seed(const std::string& seed, std::function<void(Result<NodeId>)> done) {
-#if SYNOD_TRANSPORT_HAS_CONNECT_ADDRESS
-  transport_->connect_address(seed, std::chrono::seconds(1), std::move(done));
-#else
-  done(unimplemented("seed " + seed + " needs the id@host:port form in this build"));
-#endif
-}
-
-// Joining (Raft dissertation §4.2.1): a new node asks a seed to add it as a
-// learner; the seed relays to the leader, which adds it and starts sending it
-// the log (or a snapshot). The leader promotes it to voter once caught up.
-void RaftNode::try_join() {
-  if (!needs_bootstrap_ || stopped_) return;
-  Bytes request;
-  put_u64(request, raft_config_.id.value());
-  put_bytes(request, address_of(raft_config_.id));
-  if (!join_in_flight_) {
-    for (const auto& [id, address] : addresses_) {
-      join_in_flight_ = true;
-      transport_->call(id, transport::MessageType::kJoin, request, std::chrono::seconds(3),
-                       [this, seed = id](Result<Bytes> reply) {
-                         join_in_flight_ = false;
-                         if (!needs_bootstrap_ || stopped_) return;
-                         if (!reply.is_ok()) {
-                           spdlog::info("join through node {}: {}", seed.value(),
-                                        reply.status().to_string());
-                           return;
-                         }
-                         needs_bootstrap_ = false;
-                         spdlog::info("joined the cluster through node {} as a learner",
-                                      seed.value());
-                         create_raft(LogIndex{0});
-                         schedule_ready();
-                       });
-      break;  // one seed at a time; the next attempt tries the others
-    }
-    if (!addresses_.empty()) {
-      // Rotate so a dead seed does not block every attempt.
-      auto first = addresses_.begin();
-      auto entry = *first;
-      addresses_.erase(first);
-      addresses_.insert(entry);
-    }
-  }
-  bootstrap_timer_.expires_after(std::chrono::milliseconds(500));
-  bootstrap_timer_.async_wait([this](error_code ec) {
-    if (ec || stopped_) return;
-    connect_seeds();
-    try_join();
-  });
-}
-
-void RaftNode::on_join(std::string_view payload, transport::PeerTransport::Responder reply) {
-  ByteReader reader(payload);
-  auto id = reader.u64();
-  auto address = reader.bytes();
-  if (!id || !address || *id == 0) return reply(invalid_argument("malformed join request"));
-  const NodeId node{*id};
-  if (!raft_) return reply(unavailable("this node has not bootstrapped a cluster yet"));
-  if (!is_leader()) {
-    const NodeId leader = raft_->leader();
-    if (leader == kNoNode) return reply(unavailable("no known leader"));
-    Bytes copy(payload);
-    transport_->call(leader, transport::MessageType::kJoin, std::move(copy),
-                     std::chrono::seconds(3), std::move(reply));
-    return;
-  }
-  if (raft_->config().contains(node)) return reply(Bytes("member"));
-  addresses_[node] = std::string(*address);
-  transport_->add_peer(node, std::string(*address));
-  consensus::ConfChange change{consensus::ConfChangeType::kAddLearner, node, std::string(*address)};
-  auto index = raft_->propose_conf_change(change);
-  if (!index.is_ok()) return reply(index.status());
-  spdlog::info("adding node {} at {} as a learner", node.value(), std::string(*address));
-  pending_[*index] = PendingProposal{raft_->term(), [reply](Result<state::ApplyResult> r) {
-                                       if (!r.is_ok()) return reply(r.status());
-                                       reply(Bytes("added"));
-                                     }};
-  schedule_ready();
-}
-
-// The leader promotes learners whose log is close to its own, one change at
-// a time, up to cluster.max_voters voters.
-void RaftNode::promote_caught_up_learners() {
-  if (!is_leader()) return;
-  const auto& membership = raft_->config();
-  if (membership.voters.size() >= config_.cluster.max_voters) return;
-  for (NodeId learner : membership.learners) {
-    if (!raft_->caught_up(learner)) continue;
-    consensus::ConfChange change{consensus::ConfChangeType::kAddVoter, learner, ""};
-    if (raft_->propose_conf_change(change).is_ok()) {
-      spdlog::info("promoting node {} to voter (caught up)", learner.value());
-      schedule_ready();
-    }
-    return;
-  }
-}
-
-void RaftNode::try_bootstrap() {
-  if (!needs_bootstrap_ || stopped_) return;
-  const std::size_t expect = std::max<std::uint32_t>(1, config_.cluster.bootstrap_expect);
-  std::vector<NodeId> voters{raft_config_.id};
-  for (const auto& [id, address] : addresses_) voters.push_back(id);
-  if (voters.size() >= expect) {
-    std::sort(voters.begin(), voters.end());
-    voters.erase(std::unique(voters.begin(), voters.end()), voters.end());
-    voters.resize(std::min(voters.size(), expect));
-    if (std::find(voters.begin(), voters.end(), raft_config_.id) == voters.end()) {
-      voters.back() = raft_config_.id;
-      std::sort(voters.begin(), voters.end());
-    }
-    bootstrap_with(voters);
-    return;
-  }
-  // Not enough seeds resolved yet: retry them soon.
-  bootstrap_timer_.expires_after(kSeedRetry);
-  bootstrap_timer_.async_wait([this](error_code ec) {
-    if (ec || stopped_) return;
-    connect_seeds();
-    try_bootstrap();
-  });
-}
-
-void RaftNode::bootstrap_with(const std::vector<NodeId>& voters) {
-  consensus::ClusterConfig cluster;
-  cluster.voters = voters;
-  storage_.bootstrap(cluster);
-  auto snapshot = storage_.snapshot();
-  PersistJob job;
-  job.snapshot = *snapshot;
-  job.hard_state = storage_.hard_state();
-  job.configuration = consensus::encode_config(cluster);
-  if (auto st = StorageWorker::write_persist_job(backend_, job, true); !st.is_ok()) {
-    spdlog::critical("cannot persist the bootstrap state: {}", st.to_string());
-    std::_Exit(70);
-  }
-  state_.reset(storage_.snapshot_meta().index);
-  needs_bootstrap_ = false;
-  std::string ids;
-  for (NodeId v : voters) ids += (ids.empty() ? "" : ",") + v.to_string();
-  spdlog::info("bootstrapped a new cluster with voters [{}]", ids);
-  create_raft(state_.applied_index());
-  // Single-voter clusters elect themselves at once.
-  if (voters.size() == 1) (void)raft_->campaign();
-  schedule_ready();
 }
 
 void RaftNode::stop() {
@@ -521,11 +325,7 @@ void RaftNode::on_persisted() {
     auto& rd = inflight->ready;
     send_messages(rd.messages_after_persist);
     if (rd.snapshot && !rd.snapshot->empty()) {
-      // Empty data is the empty initial state (MemoryStorage::bootstrap).
-      const Status st = rd.snapshot->data.empty()
-                            ? (state_.reset(rd.snapshot->meta.index), Status::ok())
-                            : state_.restore(rd.snapshot->data, rd.snapshot->meta.index);
-      if (!st.is_ok()) {
+      if (Status st = restore_state(rd.snapshot->data, rd.snapshot->meta.index); !st.is_ok()) {
         spdlog::critical("restoring the state machine from a received snapshot: {}",
                          st.to_string());
         std::_Exit(70);
@@ -715,98 +515,6 @@ void RaftNode::read_barrier(std::function<void(Status)> done) {
   reads_by_context_[context] =
       PendingRead{std::move(done), SystemClock::instance().now() + kReadTimeout};
   schedule_ready();
-}
-
-void RaftNode::transfer_leadership(std::optional<NodeId> target,
-                                   std::function<void(Status)> done) {
-  if (!raft_) return done(unavailable("this node has not joined a cluster yet"));
-  if (!is_leader()) return forward_admin(kAdminTransfer, target.value_or(kNoNode), std::move(done));
-  NodeId chosen = target.value_or(kNoNode);
-  if (chosen == kNoNode) {
-    LogIndex best;
-    for (const auto& peer : raft_->peers()) {
-      if (peer.voter && peer.match >= best && peer.id != raft_config_.id) {
-        best = peer.match;
-        chosen = peer.id;
-      }
-    }
-    if (chosen == kNoNode) return done(failed_precondition("no other voter to transfer to"));
-  }
-  Status st = raft_->transfer_leadership(chosen);
-  schedule_ready();
-  done(st);
-}
-
-void RaftNode::remove_member(NodeId node, std::function<void(Status)> done) {
-  if (!raft_) return done(unavailable("this node has not joined a cluster yet"));
-  if (!raft_->config().contains(node)) return done(not_found("no member " + node.to_string()));
-  if (!is_leader()) return forward_admin(kAdminRemove, node, std::move(done));
-  consensus::ConfChange change{consensus::ConfChangeType::kRemoveNode, node, ""};
-  auto index = raft_->propose_conf_change(change);
-  if (!index.is_ok()) return done(index.status());
-  pending_[*index] = PendingProposal{
-      raft_->term(), [done = std::move(done)](Result<state::ApplyResult> r) { done(r.status()); }};
-  schedule_ready();
-}
-
-// Operator requests (leadership transfer, member removal) run on the
-// leader; a follower relays them over the peer connection.
-void RaftNode::forward_admin(std::uint8_t op, NodeId node, std::function<void(Status)> done) {
-  const NodeId leader = raft_->leader();
-  if (leader == kNoNode) return done(unavailable("no known leader"));
-  Bytes payload;
-  put_u8(payload, op);
-  put_u64(payload, node.value());
-  transport_->call(leader, transport::MessageType::kAdmin, std::move(payload),
-                   std::chrono::seconds(5),
-                   [done = std::move(done)](Result<Bytes> reply) { done(reply.status()); });
-}
-
-void RaftNode::on_admin(std::string_view payload, transport::PeerTransport::Responder reply) {
-  ByteReader reader(payload);
-  auto op = reader.u8();
-  auto node = reader.u64();
-  if (!op || !node) return reply(invalid_argument("malformed admin request"));
-  if (!raft_ || !is_leader()) return reply(Status(StatusCode::kNotLeader, "not the leader"));
-  auto answer = [reply](Status st) {
-    if (!st.is_ok()) return reply(st);
-    reply(Bytes("ok"));
-  };
-  if (*op == kAdminTransfer) {
-    std::optional<NodeId> target;
-    if (*node != 0) target = NodeId{*node};
-    return transfer_leadership(target, answer);
-  }
-  if (*op == kAdminRemove) return remove_member(NodeId{*node}, answer);
-  reply(invalid_argument("unknown admin request"));
-}
-
-void RaftNode::prepare_shutdown(Duration timeout, std::function<void()> done) {
-  if (!raft_ || !is_leader() || raft_->config().voters.size() < 2) return done();
-  transfer_leadership(std::nullopt, [this, timeout, done = std::move(done)](Status st) mutable {
-    if (!st.is_ok()) {
-      spdlog::warn("leadership transfer before shutdown failed: {}", st.to_string());
-      return done();
-    }
-    // Wait (polling each tick) until leadership moved or the timeout passed.
-    auto deadline = SystemClock::instance().now() + timeout;
-    auto timer = std::make_shared<asio::steady_timer>(io_);
-    auto poll = std::make_shared<std::function<void()>>();
-    *poll = [this, timer, deadline, done, poll] {
-      if (!is_leader() || SystemClock::instance().now() >= deadline) {
-        spdlog::info("leadership {} before shutdown",
-                     is_leader() ? "still here (transfer timed out)" : "transferred");
-        auto finish = done;
-        *poll = nullptr;  // break the self-reference
-        return finish();
-      }
-      timer->expires_after(tick_interval_);
-      timer->async_wait([poll](error_code) {
-        if (*poll) (*poll)();
-      });
-    };
-    (*poll)();
-  });
 }
 
 void RaftNode::fail_forwarded(const Status& status) {

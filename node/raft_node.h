@@ -105,6 +105,7 @@ class RaftNode {
   };
 
   void create_raft(LogIndex applied);
+  Status restore_state(ByteView data, LogIndex index);
   void try_bootstrap();
   void try_join();
   void on_join(std::string_view payload, transport::PeerTransport::Responder reply);

@@ -55,6 +55,32 @@ std::string node_yaml(const ClusterLayout& layout, const ClusterNode& node,
   return y.str();
 }
 
+// DIR/<name>/ and its node.yaml.
+Status write_node_config(const ClusterLayout& layout, const ClusterNode& node,
+                         const std::string& backend, const std::string& models, bool join) {
+  std::error_code ec;
+  fs::create_directories(node_dir(layout.dir, node.name), ec);
+  if (ec) return io_error("create " + node_dir(layout.dir, node.name) + ": " + ec.message());
+  std::ofstream out(node.config, std::ios::trunc);
+  out << node_yaml(layout, node, backend, models, join);
+  if (!out) return io_error("write " + node.config);
+  return Status::ok();
+}
+
+// DIR/cluster.json: what read_layout() reads back.
+Status write_cluster_json(const ClusterLayout& layout) {
+  nlohmann::json nodes = nlohmann::json::array();
+  for (const auto& n : layout.nodes) {
+    nodes.push_back({{"name", n.name}, {"id", n.id}, {"http", n.http}, {"peer", n.peer},
+                     {"gossip", n.gossip}, {"config", n.config}});
+  }
+  const std::string path = layout.dir + "/cluster.json";
+  std::ofstream out(path, std::ios::trunc);
+  out << nlohmann::json{{"nodes", nodes}, {"extra", layout.extra}}.dump(2) << "\n";
+  if (!out) return io_error("write " + path);
+  return Status::ok();
+}
+
 int split_port(const std::string& address) {
   const auto colon = address.rfind(':');
   if (colon == std::string::npos) return -1;
@@ -98,24 +124,10 @@ Status write_layout(ClusterLayout& layout, const std::string& backend, const std
   std::error_code ec;
   fs::create_directories(layout.dir, ec);
   if (ec) return io_error("create " + layout.dir + ": " + ec.message());
-  nlohmann::json nodes = nlohmann::json::array();
   for (const auto& node : layout.nodes) {
-    fs::create_directories(node_dir(layout.dir, node.name), ec);
-    if (ec) return io_error("create " + node_dir(layout.dir, node.name) + ": " + ec.message());
-    std::ofstream out(node.config, std::ios::trunc);
-    out << node_yaml(layout, node, backend, models, /*join=*/false);
-    if (!out) return io_error("write " + node.config);
-    nodes.push_back({{"name", node.name},
-                     {"id", node.id},
-                     {"http", node.http},
-                     {"peer", node.peer},
-                     {"gossip", node.gossip},
-                     {"config", node.config}});
+    SYNOD_RETURN_IF_ERROR(write_node_config(layout, node, backend, models, /*join=*/false));
   }
-  std::ofstream out(layout.dir + "/cluster.json", std::ios::trunc);
-  out << nlohmann::json{{"nodes", nodes}, {"extra", extra}}.dump(2) << "\n";
-  if (!out) return io_error("write " + layout.dir + "/cluster.json");
-  return Status::ok();
+  return write_cluster_json(layout);
 }
 
 Result<ClusterNode> add_node(ClusterLayout& layout, const std::string& backend) {
@@ -126,22 +138,8 @@ Result<ClusterNode> add_node(ClusterLayout& layout, const std::string& backend) 
   ClusterLayout grown = make_layout(layout.dir, k, http_port);
   ClusterNode node = grown.nodes.back();
   layout.nodes.push_back(node);
-  std::error_code ec;
-  fs::create_directories(node_dir(layout.dir, node.name), ec);
-  if (ec) return io_error("create " + node_dir(layout.dir, node.name) + ": " + ec.message());
-  {
-    std::ofstream out(node.config, std::ios::trunc);
-    out << node_yaml(layout, node, backend, "", /*join=*/true);
-    if (!out) return io_error("write " + node.config);
-  }
-  nlohmann::json nodes = nlohmann::json::array();
-  for (const auto& n : layout.nodes) {
-    nodes.push_back({{"name", n.name}, {"id", n.id}, {"http", n.http}, {"peer", n.peer},
-                     {"gossip", n.gossip}, {"config", n.config}});
-  }
-  std::ofstream out(layout.dir + "/cluster.json", std::ios::trunc);
-  out << nlohmann::json{{"nodes", nodes}, {"extra", layout.extra}}.dump(2) << "\n";
-  if (!out) return io_error("write " + layout.dir + "/cluster.json");
+  SYNOD_RETURN_IF_ERROR(write_node_config(layout, node, backend, "", /*join=*/true));
+  SYNOD_RETURN_IF_ERROR(write_cluster_json(layout));
   return node;
 }
 
