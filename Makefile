@@ -26,9 +26,7 @@ build: configure
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
 
 run: build
-	@$(BUILD_DIR)/bin/synod models demo $(CLUSTER_DIR)/models >/dev/null 2>&1 || true
-	@$(BUILD_DIR)/bin/synod cluster up -n $(NODES) --dir $(CLUSTER_DIR) --foreground \
-	  $$( [ -d $(CLUSTER_DIR)/models ] && echo --models $(CLUSTER_DIR)/models )
+	@$(BUILD_DIR)/bin/synod cluster up -n $(NODES) --dir $(CLUSTER_DIR) --foreground
 
 test: build
 	@cd $(BUILD_DIR) && ctest --output-on-failure --no-tests=error -j $(TEST_JOBS) --timeout 1200

@@ -11,8 +11,8 @@
 
 int main(int argc, char** argv) {
   using namespace synod::node;
-  CLI::App app{"synod: a cluster node with Raft consensus, a Consul-compatible registry and KV "
-               "store, and local ONNX inference.",
+  CLI::App app{"synod: a cluster node: Raft consensus and a Consul-compatible KV API over the "
+               "storage backend its config selects (file, sqlite, postgres, redis, memory).",
                "synod"};
   app.set_version_flag("--version", std::string("synod ") + kVersion);
   app.require_subcommand(1);
