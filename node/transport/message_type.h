@@ -24,6 +24,8 @@ enum class MessageType : std::uint16_t {
   kForward = 33,   // a client request forwarded to the leader (call/response)
   kJoin = 34,      // a new node asks to be added as a learner (call/response)
   kAdmin = 35,     // an operator request (transfer, remove) relayed to the leader
+  kInfer = 36,     // an inference request forwarded to a node serving the model (issue 9)
+  kPushPull = 37,  // gossip push-pull state sync over the peer channel (issue 7)
   kTest = 0xFFF0,  // used by tests and benchmarks
 };
 
@@ -54,6 +56,10 @@ inline std::string message_type_name(MessageType type) {
       return "join";
     case MessageType::kAdmin:
       return "admin";
+    case MessageType::kInfer:
+      return "infer";
+    case MessageType::kPushPull:
+      return "push_pull";
     case MessageType::kTest:
       return "test";
     default:
