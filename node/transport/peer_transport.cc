@@ -132,6 +132,8 @@ void PeerTransport::stop() {
   }
   handler_ = nullptr;
   request_handler_ = nullptr;
+  type_handlers_.clear();
+  type_request_handlers_.clear();
   observer_ = nullptr;
 }
 
@@ -595,7 +597,11 @@ void PeerTransport::deliver(NodeId from, Frame frame) {
   const std::uint8_t flags = frame.header.flags;
   const MessageType type = frame.header.type;
   if ((flags & (frame_flags::kRequest | frame_flags::kResponse)) == 0) {
-    if (handler_) handler_(from, type, frame.payload);
+    if (auto it = type_handlers_.find(type); it != type_handlers_.end()) {
+      it->second(from, type, frame.payload);
+    } else if (handler_) {
+      handler_(from, type, frame.payload);
+    }
     return;
   }
   auto call = decode_call(frame.payload);
@@ -613,7 +619,10 @@ void PeerTransport::deliver(NodeId from, Frame frame) {
     }
     return;
   }
-  if (!request_handler_) {
+  auto typed = type_request_handlers_.find(type);
+  const RequestHandler& handler =
+      typed != type_request_handlers_.end() ? typed->second : request_handler_;
+  if (!handler) {
     respond(from, type, call->call_id, unimplemented("no request handler on this node"));
     return;
   }
@@ -624,7 +633,7 @@ void PeerTransport::deliver(NodeId from, Frame frame) {
     *answered = true;
     if (auto self = weak.lock()) self->respond(from, type, id, std::move(response));
   };
-  request_handler_(from, type, call->body, std::move(responder));
+  handler(from, type, call->body, std::move(responder));
 }
 
 void PeerTransport::respond(NodeId to, MessageType type, std::uint64_t call_id,

@@ -123,6 +123,15 @@ class PeerTransport final : public std::enable_shared_from_this<PeerTransport>,
   // the response, the responder's error, kTimeout, or kCancelled on stop().
   void call(NodeId to, MessageType type, Bytes payload, Duration timeout, CallCallback callback);
   void set_request_handler(RequestHandler handler) { request_handler_ = std::move(handler); }
+  // Handlers for one application message type (e.g. kInfer, kPushPull): they
+  // take precedence over set_handler()/set_request_handler() for that type,
+  // so a subsystem plugs in without touching the Raft node's dispatch.
+  void set_type_handler(MessageType type, Handler handler) {
+    type_handlers_[type] = std::move(handler);
+  }
+  void set_type_request_handler(MessageType type, RequestHandler handler) {
+    type_request_handlers_[type] = std::move(handler);
+  }
 
   void set_connection_observer(ConnectionObserver observer) { observer_ = std::move(observer); }
 
@@ -184,6 +193,8 @@ class PeerTransport final : public std::enable_shared_from_this<PeerTransport>,
 
   Handler handler_;
   RequestHandler request_handler_;
+  std::map<MessageType, Handler> type_handlers_;
+  std::map<MessageType, RequestHandler> type_request_handlers_;
   ConnectionObserver observer_;
 };
 
