@@ -1,0 +1,79 @@
+// The cluster keyring: the shared 32-byte cluster keys a node accepts, one of
+// them the primary it initiates handshakes with (Consul's keyring model).
+// A key is named on the wire by its 8-byte id, a keyed BLAKE2b hash that
+// reveals nothing about the key.
+//
+// Keyring is a plain value. KeyringStore holds the node's current keyring
+// behind a mutex so the HTTP handler, the replicated-state apply path and the
+// handshake factory can share it; readers take an immutable snapshot.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "crypto/sodium.h"
+
+namespace synod::crypto {
+
+using KeyId = std::array<unsigned char, 8>;
+KeyId key_id(const Key32& key);
+
+class Keyring {
+ public:
+  Keyring() = default;
+  explicit Keyring(const Key32& primary) { keys_.push_back(primary); }
+
+  [[nodiscard]] bool empty() const { return keys_.empty(); }
+  [[nodiscard]] const std::vector<Key32>& keys() const { return keys_; }
+  // Requires !empty().
+  [[nodiscard]] const Key32& primary() const { return keys_[primary_]; }
+  [[nodiscard]] const Key32* find(const KeyId& id) const;
+  [[nodiscard]] bool contains(const Key32& key) const;
+
+  // Adds a key (no-op if present); the first key becomes primary.
+  void install(const Key32& key);
+  // Makes an installed key primary; kNotFound otherwise.
+  Status use(const Key32& key);
+  // Removes a key; the primary cannot be removed (kFailedPrecondition).
+  Status remove(const Key32& key);
+
+  // JSON {"primary": "<b64>", "keys": ["<b64>", ...]}; a secret, write 0600.
+  [[nodiscard]] std::string to_json() const;
+  static Result<Keyring> from_json(std::string_view text, std::string_view what);
+
+ private:
+  std::vector<Key32> keys_;
+  std::size_t primary_ = 0;
+};
+
+// "<data_dir>/keyring.json".
+std::string keyring_path(const std::string& data_dir);
+Status save_keyring(const std::string& path, const Keyring& keyring);
+// kNotFound when the file does not exist.
+Result<Keyring> load_keyring(const std::string& path);
+
+class KeyringStore {
+ public:
+  explicit KeyringStore(Keyring initial = {})
+      : current_(std::make_shared<const Keyring>(std::move(initial))) {}
+  [[nodiscard]] std::shared_ptr<const Keyring> snapshot() const {
+    std::lock_guard lock(mu_);
+    return current_;
+  }
+  void replace(Keyring keyring) {
+    auto next = std::make_shared<const Keyring>(std::move(keyring));
+    std::lock_guard lock(mu_);
+    current_ = std::move(next);
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::shared_ptr<const Keyring> current_;
+};
+
+}  // namespace synod::crypto
