@@ -57,7 +57,7 @@ std::string_view origin_form(std::string_view target) {
 
 }  // namespace
 
-HttpConnection::HttpConnection(asio::ip::tcp::socket socket, const config::HttpSection& config,
+HttpConnection::HttpConnection(HttpSocket socket, const config::HttpSection& config,
                                const Router& router, std::shared_ptr<ConnectionTable> table,
                                std::uint64_t id)
     : stream_(std::move(socket)),

@@ -4,7 +4,9 @@
 // `Expect: 100-continue` -> read the body (limits enforced by the Beast
 // parser) -> route -> call the handler -> wait for its Responder (no timer:
 // blocking queries may take minutes) -> write the reply -> read the next
-// request if keep-alive. Everything runs on the connection's strand; a
+// request if keep-alive. Everything runs on the io_context's one thread
+// (the node loop; the server is not meant for a multi-threaded io_context,
+// which spares every operation a strand and a polymorphic executor); a
 // Responder called from another thread posts there.
 #pragma once
 
@@ -24,6 +26,12 @@ namespace synod::node::http {
 
 class HttpConnection;
 
+// The concrete executor, socket and stream types of the server: no
+// any_io_executor indirection on the per-request path.
+using HttpExecutor = asio::io_context::executor_type;
+using HttpSocket = asio::basic_stream_socket<asio::ip::tcp, HttpExecutor>;
+using HttpStream = beast::basic_stream<asio::ip::tcp, HttpExecutor>;
+
 // The set of open connections, shared by the server and its connections.
 struct ConnectionTable {
   std::mutex mutex;
@@ -34,8 +42,7 @@ struct ConnectionTable {
 
 class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
  public:
-  // `socket` must use a strand executor (the server accepts onto one).
-  HttpConnection(asio::ip::tcp::socket socket, const config::HttpSection& config,
+  HttpConnection(HttpSocket socket, const config::HttpSection& config,
                  const Router& router, std::shared_ptr<ConnectionTable> table, std::uint64_t id);
   ~HttpConnection();
 
@@ -63,7 +70,7 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   void watch_for_disconnect(std::uint64_t seq);
   void shutdown();
 
-  beast::tcp_stream stream_;
+  HttpStream stream_;
   beast::flat_buffer buffer_;
   config::HttpSection config_;
   const Router& router_;

@@ -33,8 +33,8 @@ using Headers = std::multimap<std::string, std::string, std::less<>>;
 // Thread-safe.
 class ClientGone {
  public:
-  // Runs `callback` once when the client disconnects (on the connection's
-  // strand), at once if it already has; never if the request is answered
+  // Runs `callback` once when the client disconnects (on the loop thread),
+  // at once if it already has; never if the request is answered
   // first.
   void on_gone(std::function<void()> callback);
   [[nodiscard]] bool gone() const;
@@ -101,8 +101,8 @@ int http_status_for(StatusCode code);
 
 // Answers one request. Contract:
 //  - call it at most once; later calls are ignored;
-//  - it may be called from any thread (the reply is posted to the
-//    connection's strand), synchronously inside the handler or much later;
+//  - it may be called from any thread (the reply is posted to the loop
+//    thread), synchronously inside the handler or much later;
 //  - if every copy is destroyed without a call, the client gets a 500.
 using Responder = std::function<void(HttpResponse)>;
 

@@ -82,8 +82,8 @@ std::string HttpServer::bound_address() const {
 }
 
 void HttpServer::do_accept() {
-  acceptor_.async_accept(asio::make_strand(io_), [this, table = table_](
-                                                     error_code ec, asio::ip::tcp::socket socket) {
+  acceptor_.async_accept(io_.get_executor(), [this, table = table_](error_code ec,
+                                                                    HttpSocket socket) {
     {
       std::lock_guard lock(table->mutex);
       if (table->stopped) return;  // `this` may be gone: touch nothing else

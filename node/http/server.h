@@ -13,8 +13,9 @@
 //  - per-route metrics: synod_http_requests_total{route,method,code} and
 //    synod_http_request_duration_seconds{route} (route is the pattern).
 //
-// Threading: all I/O runs on the io_context given to the constructor (any
-// number of threads may run it; each connection is serialised by a strand).
+// Threading: all I/O runs on the io_context given to the constructor, which
+// exactly one thread runs (the node loop); connections use its executor
+// directly, with no strand.
 // Handlers are invoked on that io_context. listen() and stop() are called
 // from the thread that owns the server, before/after running the context or
 // from inside it.
