@@ -1,0 +1,44 @@
+// Backend: runs one loaded model. One Backend object is one model instance;
+// the scheduler gives each instance its own thread, so an implementation
+// need not be thread-safe, but several instances of the same model run at
+// once.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "inference/tensor.h"
+
+namespace synod::inference {
+
+struct BackendOptions {
+  std::uint32_t threads = 1;  // compute threads this instance may use
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+
+  // Loads the model from its (already validated and rewritten) file bytes.
+  // `signature` is what onnx_model.h read from the file. Called once, before
+  // run(); errors name what failed (InvalidArgument for a model the backend
+  // cannot build).
+  virtual Status load(std::string_view model_bytes, const ModelSignature& signature,
+                      const BackendOptions& options) = 0;
+
+  // Runs one batch. `inputs` are in signature order with their final
+  // shapes (batch dimension included when the model batches). Returns the
+  // outputs in signature order. Called from the instance's thread only.
+  virtual Result<std::vector<Tensor>> run(const std::vector<Tensor>& inputs) = 0;
+
+  virtual std::string_view name() const = 0;
+};
+
+// OpenCV 4.6 DNN (cv::dnn::readNetFromONNX); one cv::dnn::Net per object.
+std::unique_ptr<Backend> make_opencv_backend();
+
+}  // namespace synod::inference

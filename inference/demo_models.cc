@@ -1,0 +1,213 @@
+#include "inference/demo_models.h"
+
+#include <onnx/onnx_pb.h>
+
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+
+namespace synod::inference {
+namespace {
+
+// splitmix64: a fixed generator so the weights never depend on the library.
+class WeightStream {
+ public:
+  explicit WeightStream(std::uint64_t seed) : state_(seed) {}
+  // Uniform in [-scale, scale).
+  float next(float scale) {
+    std::uint64_t z = (state_ += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    z ^= z >> 31;
+    const double unit = static_cast<double>(z >> 11) / static_cast<double>(1ull << 53);
+    return static_cast<float>((unit * 2 - 1) * scale);
+  }
+  std::vector<float> fill(std::size_t n, float scale) {
+    std::vector<float> out(n);
+    for (auto& v : out) v = next(scale);
+    return out;
+  }
+
+ private:
+  std::uint64_t state_;
+};
+
+void add_initializer(onnx::GraphProto& graph, const std::string& name,
+                     const std::vector<std::int64_t>& dims, const std::vector<float>& values) {
+  auto* t = graph.add_initializer();
+  t->set_name(name);
+  t->set_data_type(onnx::TensorProto::FLOAT);
+  for (auto d : dims) t->add_dims(d);
+  for (float v : values) t->add_float_data(v);
+}
+
+void add_value(google::protobuf::RepeatedPtrField<onnx::ValueInfoProto>* list,
+               const std::string& name, const std::vector<std::int64_t>& dims) {
+  auto* v = list->Add();
+  v->set_name(name);
+  auto* tensor = v->mutable_type()->mutable_tensor_type();
+  tensor->set_elem_type(onnx::TensorProto::FLOAT);
+  auto* shape = tensor->mutable_shape();
+  for (auto d : dims) {
+    auto* dim = shape->add_dim();
+    if (d < 0) {
+      dim->set_dim_param("batch");
+    } else {
+      dim->set_dim_value(d);
+    }
+  }
+}
+
+onnx::NodeProto* add_node(onnx::GraphProto& graph, const std::string& op,
+                          const std::vector<std::string>& inputs, const std::string& output) {
+  auto* node = graph.add_node();
+  node->set_op_type(op);
+  node->set_name(op + "_" + output);
+  for (const auto& in : inputs) node->add_input(in);
+  node->add_output(output);
+  return node;
+}
+
+void add_int_attr(onnx::NodeProto* node, const std::string& name, std::int64_t value) {
+  auto* a = node->add_attribute();
+  a->set_name(name);
+  a->set_type(onnx::AttributeProto::INT);
+  a->set_i(value);
+}
+
+void add_ints_attr(onnx::NodeProto* node, const std::string& name,
+                   const std::vector<std::int64_t>& values) {
+  auto* a = node->add_attribute();
+  a->set_name(name);
+  a->set_type(onnx::AttributeProto::INTS);
+  for (auto v : values) a->add_ints(v);
+}
+
+onnx::ModelProto new_model(const std::string& graph_name) {
+  onnx::ModelProto model;
+  model.set_ir_version(7);
+  model.set_producer_name("synod");
+  model.set_producer_version("demo");
+  auto* opset = model.add_opset_import();
+  opset->set_domain("");
+  opset->set_version(13);
+  model.mutable_graph()->set_name(graph_name);
+  return model;
+}
+
+std::string serialize(const onnx::ModelProto& model) {
+  std::string out;
+  model.SerializeToString(&out);
+  return out;
+}
+
+}  // namespace
+
+DemoMlp demo_mlp_weights() {
+  WeightStream rng(0x5eed0001);
+  DemoMlp w;
+  w.w1 = rng.fill(DemoMlp::kHidden * DemoMlp::kIn, 0.5f);
+  w.b1 = rng.fill(DemoMlp::kHidden, 0.1f);
+  w.w2 = rng.fill(DemoMlp::kOut * DemoMlp::kHidden, 0.5f);
+  w.b2 = rng.fill(DemoMlp::kOut, 0.1f);
+  return w;
+}
+
+DemoCnn demo_cnn_weights() {
+  WeightStream rng(0x5eed0002);
+  DemoCnn w;
+  w.conv_w = rng.fill(DemoCnn::kChannels * DemoCnn::kKernel * DemoCnn::kKernel, 0.5f);
+  w.conv_b = rng.fill(DemoCnn::kChannels, 0.1f);
+  w.fc_w = rng.fill(DemoCnn::kClasses * DemoCnn::kFlat, 0.3f);
+  w.fc_b = rng.fill(DemoCnn::kClasses, 0.1f);
+  return w;
+}
+
+std::string build_mlp_onnx(const DemoMlp& w) {
+  auto model = new_model("synod_demo_mlp");
+  auto& g = *model.mutable_graph();
+  add_value(g.mutable_input(), "input", {-1, DemoMlp::kIn});
+  add_value(g.mutable_output(), "probabilities", {-1, DemoMlp::kOut});
+  add_initializer(g, "w1", {DemoMlp::kHidden, DemoMlp::kIn}, w.w1);
+  add_initializer(g, "b1", {DemoMlp::kHidden}, w.b1);
+  add_initializer(g, "w2_raw", {DemoMlp::kOut, DemoMlp::kHidden}, w.w2);
+  add_initializer(g, "b2", {DemoMlp::kOut}, w.b2);
+  add_node(g, "Identity", {"w2_raw"}, "w2");
+  add_int_attr(add_node(g, "Gemm", {"input", "w1", "b1"}, "hidden"), "transB", 1);
+  add_node(g, "Relu", {"hidden"}, "hidden_relu");
+  add_int_attr(add_node(g, "Gemm", {"hidden_relu", "w2", "b2"}, "logits"), "transB", 1);
+  add_int_attr(add_node(g, "Softmax", {"logits"}, "probabilities"), "axis", 1);
+  return serialize(model);
+}
+
+std::string build_cnn_onnx(const DemoCnn& w) {
+  auto model = new_model("synod_demo_cnn");
+  auto& g = *model.mutable_graph();
+  constexpr int kSide = DemoCnn::kSide;
+  add_value(g.mutable_input(), "image", {-1, 1, kSide, kSide});
+  add_value(g.mutable_output(), "probabilities", {-1, DemoCnn::kClasses});
+  add_initializer(g, "conv_w", {DemoCnn::kChannels, 1, DemoCnn::kKernel, DemoCnn::kKernel},
+                  w.conv_w);
+  add_initializer(g, "conv_b", {DemoCnn::kChannels}, w.conv_b);
+  add_initializer(g, "fc_w", {DemoCnn::kClasses, DemoCnn::kFlat}, w.fc_w);
+  add_initializer(g, "fc_b", {DemoCnn::kClasses}, w.fc_b);
+  auto* conv = add_node(g, "Conv", {"image", "conv_w", "conv_b"}, "conv");
+  add_ints_attr(conv, "kernel_shape", {3, 3});
+  add_ints_attr(conv, "pads", {1, 1, 1, 1});
+  add_ints_attr(conv, "strides", {1, 1});
+  add_node(g, "Relu", {"conv"}, "relu");
+  auto* pool = add_node(g, "MaxPool", {"relu"}, "pool");
+  add_ints_attr(pool, "kernel_shape", {2, 2});
+  add_ints_attr(pool, "strides", {2, 2});
+  add_int_attr(add_node(g, "Flatten", {"pool"}, "flat"), "axis", 1);
+  add_int_attr(add_node(g, "Gemm", {"flat", "fc_w", "fc_b"}, "logits"), "transB", 1);
+  add_int_attr(add_node(g, "Softmax", {"logits"}, "probabilities"), "axis", 1);
+  return serialize(model);
+}
+
+ModelConfig demo_config(bool dynamic_batching) {
+  ModelConfig c;
+  c.max_batch_size = 64;
+  c.dynamic_batching = dynamic_batching;
+  c.max_queue_delay = std::chrono::microseconds(dynamic_batching ? 100 : 0);
+  c.instance_count = 1;
+  c.threads = 1;
+  c.timeout = std::chrono::milliseconds(10000);
+  c.max_queue = 1024;
+  c.load_balancing = "p2c_ewma";
+  return c;
+}
+
+Status write_model_dir(const std::string& dir, const std::string& name,
+                       const std::string& onnx_bytes, const ModelConfig& config) {
+  namespace fs = std::filesystem;
+  const fs::path model_dir = fs::path(dir) / name;
+  std::error_code ec;
+  fs::create_directories(model_dir / "1", ec);
+  if (ec) return io_error("creating " + (model_dir / "1").string() + ": " + ec.message());
+  {
+    std::ofstream out(model_dir / "1" / "model.onnx", std::ios::binary | std::ios::trunc);
+    out.write(onnx_bytes.data(), static_cast<std::streamsize>(onnx_bytes.size()));
+    if (!out) return io_error("writing " + (model_dir / "1" / "model.onnx").string());
+  }
+  std::ofstream cfg(model_dir / "config.yaml", std::ios::trunc);
+  cfg << "# Written by `synod models demo`; keys in docs/inference.md.\n"
+      << model_config_yaml(config);
+  if (!cfg) return io_error("writing " + (model_dir / "config.yaml").string());
+  return Status::ok();
+}
+
+Status write_demo_repository(const std::string& dir, bool batching) {
+  const auto mlp = build_mlp_onnx(demo_mlp_weights());
+  const auto cnn = build_cnn_onnx(demo_cnn_weights());
+  SYNOD_RETURN_IF_ERROR(write_model_dir(dir, "mlp", mlp, demo_config(batching)));
+  SYNOD_RETURN_IF_ERROR(write_model_dir(dir, "cnn", cnn, demo_config(batching)));
+  if (!batching) {
+    SYNOD_RETURN_IF_ERROR(write_model_dir(dir, "mlp_batched", mlp, demo_config(true)));
+    SYNOD_RETURN_IF_ERROR(write_model_dir(dir, "cnn_batched", cnn, demo_config(true)));
+  }
+  return Status::ok();
+}
+
+}  // namespace synod::inference
