@@ -238,8 +238,16 @@ int cluster_up(const UpOptions& opts, const GlobalOptions& global) {
             << "  curl -s http://" << first << "/v1/status/leader\n"
             << "  curl -s -X PUT -d hello http://" << first << "/v1/kv/greeting\n"
             << "  curl -s http://" << layout.nodes.back().http << "/v1/kv/greeting?raw\n"
-            << "  build/bin/synod cluster status --dir " << layout.dir << "\n"
-            << "\nPress Ctrl-C to stop all " << layout.nodes.size() << " nodes.\n"
+            << "  build/bin/synod cluster status --dir " << layout.dir << "\n";
+  if (!opts.models.empty()) {
+    // A prediction from the demo models (`synod models demo DIR` writes the
+    // example request), answered by any node (docs/inference.md).
+    std::cout << "  curl -s -X POST --data-binary @" << opts.models
+              << "/mlp/example_request.json http://" << layout.nodes.back().http
+              << "/v2/models/mlp/infer\n"
+              << "  build/bin/synod models list --http-addr " << first << "\n";
+  }
+  std::cout << "\nPress Ctrl-C to stop all " << layout.nodes.size() << " nodes.\n"
             << std::flush;
   while (!g_stop_requested) {
     // Wake up periodically to notice a node that died on its own.
