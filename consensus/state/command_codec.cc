@@ -3,6 +3,8 @@
 #include <array>
 #include <utility>
 
+#include "consensus/state/registry_codec.h"
+
 namespace synod::consensus::state {
 namespace {
 
@@ -123,7 +125,8 @@ Status validate_command(const proto::Command& command, const CommandLimits& limi
     }
     case proto::Command::kKvReap:
       return Status::ok();
-    case proto::Command::BODY_NOT_SET:
+    default:
+      if (is_registry_command(command)) return validate_registry_command(command, limits);
       break;
   }
   return invalid_argument("command has no body (unknown or missing command type)");

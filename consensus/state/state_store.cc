@@ -4,6 +4,8 @@
 
 #include "common/metrics.h"
 #include "consensus/state/command_codec.h"
+#include "consensus/state/registry_apply.h"
+#include "consensus/state/registry_codec.h"
 
 namespace synod::consensus::state {
 namespace {
@@ -32,20 +34,28 @@ metrics::Counter& bad_snapshot_counter() {
 // Every table of the replicated state. Issue 6 adds its tables here and to
 // all(); the order of all() is the order of snapshots and records.
 struct StateStore::Tables {
-  explicit Tables(const SessionChecker* sessions) : kv(sessions) {}
-  [[nodiscard]] std::vector<StateTable*> all() { return {&kv}; }
-  [[nodiscard]] std::vector<const StateTable*> all() const { return {&kv}; }
+  // The KV table asks the session table whether a lock's session is valid.
+  Tables() : kv(&sessions) {}
+  [[nodiscard]] std::vector<StateTable*> all() { return {&kv, &catalog, &sessions}; }
+  [[nodiscard]] std::vector<const StateTable*> all() const {
+    return {&kv, &catalog, &sessions};
+  }
+  [[nodiscard]] RegistryTables registry() { return {catalog, sessions, kv}; }
   KvStore kv;
+  CatalogTable catalog;
+  SessionTable sessions;
 };
 
-StateStore::StateStore() : tables_(make_tables(&any_session_)) {}
+StateStore::StateStore() : tables_(make_tables()) {}
 StateStore::~StateStore() = default;
 
-std::unique_ptr<StateStore::Tables> StateStore::make_tables(const SessionChecker* sessions) {
-  return std::make_unique<Tables>(sessions);
+std::unique_ptr<StateStore::Tables> StateStore::make_tables() {
+  return std::make_unique<Tables>();
 }
 
 const KvStore& StateStore::kv() const { return tables_->kv; }
+const CatalogTable& StateStore::catalog() const { return tables_->catalog; }
+const SessionTable& StateStore::sessions() const { return tables_->sessions; }
 
 ApplyResult StateStore::apply(const Entry& entry) {
   ApplyResult result;
@@ -97,10 +107,22 @@ ApplyResult StateStore::apply(const Entry& entry) {
       result.ok = true;
       break;
     }
-    // Issue 6: one case per registry/session command, dispatched to its table.
-    case proto::Command::BODY_NOT_SET:
-      result.status = unimplemented("command type not supported by this version");
+    default: {
+      // Registry and session bodies (issue 6), dispatched by registry_apply.
+      const std::string_view kind = registry_command_kind(*command);
+      if (kind.empty()) {
+        result.status = unimplemented("command type not supported by this version");
+        break;
+      }
+      applied_counter(kind).inc();
+      Result<bool> done = apply_registry_command(*command, tables_->registry(), ctx);
+      if (done.is_ok()) {
+        result.ok = *done;
+      } else {
+        result.status = done.status();
+      }
       break;
+    }
   }
   return result;
 }
@@ -151,7 +173,7 @@ Status StateStore::route_record(Tables& tables, RecordTable table, std::string_v
 Status StateStore::replace_tables(LogIndex applied_index, const RecordFeed& feed) {
   // Load into fresh tables and swap only on success: a damaged input leaves
   // the current state untouched.
-  std::unique_ptr<Tables> staged = make_tables(&any_session_);
+  std::unique_ptr<Tables> staged = make_tables();
   Status status = feed([&](RecordTable table, std::string_view key, ByteView value) {
     return route_record(*staged, table, key, value);
   });
@@ -184,7 +206,7 @@ Status StateStore::restore(ByteView data, std::optional<LogIndex> expected_index
 
 void StateStore::reset(LogIndex applied_index) {
   mark_all(*tables_, pending_);
-  tables_ = make_tables(&any_session_);
+  tables_ = make_tables();
   applied_index_ = applied_index;
 }
 

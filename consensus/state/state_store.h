@@ -24,9 +24,10 @@
 #include "common/raft_types.h"
 #include "common/status.h"
 #include "consensus/state/apply_result.h"
+#include "consensus/state/catalog_table.h"
 #include "consensus/state/change_set.h"
 #include "consensus/state/kv_store.h"
-#include "consensus/state/session_checker.h"
+#include "consensus/state/session_table.h"
 #include "consensus/state/snapshot_codec.h"
 #include "consensus/state/state_record.h"
 
@@ -69,6 +70,10 @@ class StateStore {
 
   // ---- Reading ----
   [[nodiscard]] const KvStore& kv() const;
+  // Catalog (nodes, services, checks) and sessions (issue 6); the resource
+  // names for their indexes are in registry_resources.h.
+  [[nodiscard]] const CatalogTable& catalog() const;
+  [[nodiscard]] const SessionTable& sessions() const;
 
   // ---- Snapshots (snapshot_codec.h) ----
   [[nodiscard]] Bytes snapshot() const;
@@ -92,13 +97,12 @@ class StateStore {
 
  private:
   struct Tables;
-  static std::unique_ptr<Tables> make_tables(const SessionChecker* sessions);
+  static std::unique_ptr<Tables> make_tables();
   static Status route_record(Tables& tables, RecordTable table, std::string_view key,
                              ByteView value);
   Status replace_tables(LogIndex applied_index, const RecordFeed& feed);
   void mark_all(const Tables& tables, ChangeSet& changes) const;
 
-  AnySessionValid any_session_;  // until the session table exists (issue 6)
   std::unique_ptr<Tables> tables_;
   LogIndex applied_index_;
   ChangeSet pending_;

@@ -102,7 +102,7 @@ TEST(KvRead, ListAndKeysWithSeparator) {
 }
 
 TEST(KvLock, AcquireCountsOnlyHolderChanges) {
-  Harness h;
+  Harness h({"s1", "s2"});  // indexes 1-3
   ApplyResult first = h.op(kv_lock_op("lock", "s1", "owner1"));
   ASSERT_TRUE(first.status.is_ok());
   EXPECT_TRUE(first.ok);
@@ -126,12 +126,12 @@ TEST(KvLock, AcquireCountsOnlyHolderChanges) {
 
   EXPECT_TRUE(h.op(kv_lock_op("lock", "s2")).ok);
   EXPECT_EQ(h.entry("lock").lock_index, 2u);
-  EXPECT_EQ(h.entry("lock").create_index, 1u);
+  EXPECT_EQ(h.entry("lock").create_index, 4u);
   EXPECT_FALSE(h.op(kv_unlock_op("missing", "s2")).ok);
 }
 
 TEST(KvLock, PlainSetKeepsTheLock) {
-  Harness h;
+  Harness h({"s1"});
   ASSERT_TRUE(h.op(kv_lock_op("k", "s1")).ok);
   ASSERT_TRUE(h.op(kv_set_op("k", "new")).ok);
   EXPECT_EQ(h.entry("k").session, "s1");
@@ -211,7 +211,7 @@ TEST(KvTxn, AllOrNothingWithEveryFailingOpReported) {
 }
 
 TEST(KvTxn, RollbackRestoresLocks) {
-  Harness h;
+  Harness h({"s1"});
   ASSERT_TRUE(h.op(kv_lock_op("held", "s1", "v")).ok);
   ApplyResult result =
       h.txn({kv_delete_op("held"), kv_lock_op("other", "s1"), kv_cas_op("held", "x", 999)});
@@ -221,14 +221,14 @@ TEST(KvTxn, RollbackRestoresLocks) {
 }
 
 TEST(KvTxn, CommittedResultsFollowConsul) {
-  Harness h;
-  ASSERT_TRUE(h.op(kv_set_op("dir/x", "X")).ok);              // 1
-  ASSERT_TRUE(h.op(kv_lock_op("dir/locked", "s1", "L")).ok);  // 2
+  Harness h({"s1"});                                          // 1, 2
+  ASSERT_TRUE(h.op(kv_set_op("dir/x", "X")).ok);              // 3
+  ASSERT_TRUE(h.op(kv_lock_op("dir/locked", "s1", "L")).ok);  // 4
   ApplyResult result = h.txn({
       kv_set_op("new", "N", 5),                       // result, value blanked
       kv_read_op(proto::KV_GET, "new"),               // sees the set, with value
       kv_read_op(proto::KV_GET_TREE, "dir/"),         // two entries with values
-      kv_read_op(proto::KV_CHECK_INDEX, "dir/x", 1),  // result, value blanked
+      kv_read_op(proto::KV_CHECK_INDEX, "dir/x", 3),  // result, value blanked
       kv_read_op(proto::KV_CHECK_SESSION, "dir/locked", 0, "s1"),
       kv_read_op(proto::KV_CHECK_NOT_EXISTS, "absent"),  // no result
       kv_delete_op("dir/x"),                             // no result
@@ -240,7 +240,7 @@ TEST(KvTxn, CommittedResultsFollowConsul) {
   EXPECT_EQ(result.txn.results[0].key, "new");
   EXPECT_EQ(result.txn.results[0].value, "");
   EXPECT_EQ(result.txn.results[0].flags, 5u);
-  EXPECT_EQ(result.txn.results[0].modify_index, 3u);
+  EXPECT_EQ(result.txn.results[0].modify_index, 5u);
   EXPECT_EQ(result.txn.results[1].value, "N");
   EXPECT_EQ(result.txn.results[2].key, "dir/locked");
   EXPECT_EQ(result.txn.results[2].value, "L");
@@ -249,11 +249,11 @@ TEST(KvTxn, CommittedResultsFollowConsul) {
   EXPECT_EQ(result.txn.results[4].value, "");
   EXPECT_EQ(result.txn.results[5].session, "s1");
   EXPECT_EQ(h.store.kv().find("dir/x"), nullptr);
-  EXPECT_EQ(h.entry("new").modify_index, 3u);
+  EXPECT_EQ(h.entry("new").modify_index, 5u);
 }
 
 TEST(KvTxn, CheckFailuresNameTheCause) {
-  Harness h;
+  Harness h({"s1", "s2"});  // indexes 1-3
   ASSERT_TRUE(h.op(kv_set_op("k", "v")).ok);
   ApplyResult result = h.txn(
       {kv_read_op(proto::KV_CHECK_INDEX, "k", 5), kv_read_op(proto::KV_CHECK_INDEX, "gone", 1),
@@ -262,7 +262,7 @@ TEST(KvTxn, CheckFailuresNameTheCause) {
        kv_unlock_op("k", "s9"), kv_lock_op("k", "s1"), kv_lock_op("k", "s2")});
   ASSERT_EQ(result.txn.errors.size(), 7u);
   EXPECT_EQ(result.txn.errors[0].what,
-            "failed index check for key \"k\", current modify index 1 != 5");
+            "failed index check for key \"k\", current modify index 4 != 5");
   EXPECT_EQ(result.txn.errors[1].what, "failed index check for key \"gone\", key doesn't exist");
   EXPECT_EQ(result.txn.errors[2].what,
             "failed session check for key \"k\", current session \"\" != \"s9\"");

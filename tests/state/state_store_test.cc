@@ -16,6 +16,8 @@ using KeySet = std::set<std::string, std::less<>>;
 
 // Fills a harness with a bit of everything: values, locks, deletions.
 void populate(Harness& h) {
+  ASSERT_TRUE(h.add_node("test-node").ok);
+  ASSERT_TRUE(h.add_session("s1", "test-node").ok);
   ASSERT_TRUE(h.op(kv_set_op("app/config", "x", 1)).ok);
   ASSERT_TRUE(h.op(kv_set_op("app/db/url", "postgres://")).ok);
   ASSERT_TRUE(h.op(kv_lock_op("app/leader", "s1", "node-1")).ok);
@@ -188,7 +190,7 @@ TEST(StateRecords, IncrementalRecordsRebuildTheSameState) {
   step([&] { populate(h); });
   step([&] { ASSERT_TRUE(h.op(kv_delete_tree_op("app/db/")).ok); });
   step([&] { ASSERT_TRUE(h.op(kv_unlock_op("app/leader", "s1")).ok); });
-  step([&] { ASSERT_TRUE(h.run(make_reap_command(6, 0)).ok); });
+  step([&] { ASSERT_TRUE(h.run(make_reap_command(8, 0)).ok); });
 
   StateStore loaded;
   Status status = loaded.load_records(h.store.applied_index(), [&](const SnapshotVisitor& add) {
@@ -206,16 +208,17 @@ TEST(StateRecords, IncrementalRecordsRebuildTheSameState) {
 }
 
 TEST(StateRecords, KvColumnsFollowThePersistenceSchema) {
-  Harness h;
+  Harness h({"s1"});  // indexes 1, 2
+  h.store.take_changes();
   ASSERT_TRUE(h.op(kv_lock_op("k", "s1", "v", 7)).ok);
   AppliedRecords records = h.store.records_for(h.store.take_changes());
-  EXPECT_EQ(records.applied_index, LogIndex(1));
+  EXPECT_EQ(records.applied_index, LogIndex(3));
   ASSERT_FALSE(records.changes.empty());
   const RecordChange& kv = records.changes[0];
   ASSERT_EQ(kv.table, RecordTable::kKv);
   ASSERT_TRUE(kv.record.has_value());
-  const std::vector<RecordColumn> expected = {std::int64_t{7}, std::string("s1"), std::int64_t{1},
-                                              std::int64_t{1}, std::int64_t{1}};
+  const std::vector<RecordColumn> expected = {std::int64_t{7}, std::string("s1"), std::int64_t{3},
+                                              std::int64_t{3}, std::int64_t{1}};
   EXPECT_EQ(kv.record->columns, expected);
 
   ASSERT_TRUE(h.op(kv_delete_op("k")).ok);
@@ -278,8 +281,8 @@ class CommandStream {
 
 TEST(StateDeterminism, SameCommandsGiveIdenticalBytes) {
   for (std::uint64_t seed : {1u, 2u, 3u}) {
-    Harness first;
-    Harness second;
+    Harness first({"s0", "s1", "s2"});
+    Harness second({"s0", "s1", "s2"});
     CommandStream stream_a(seed);
     CommandStream stream_b(seed);
     for (int i = 0; i < 400; ++i) {

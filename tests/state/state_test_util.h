@@ -7,6 +7,7 @@
 
 #include "common/raft_types.h"
 #include "consensus/state/command_codec.h"
+#include "consensus/state/registry_codec.h"
 #include "consensus/state/state_store.h"
 
 namespace synod::consensus::state::testing {
@@ -14,6 +15,32 @@ namespace synod::consensus::state::testing {
 // A StateStore plus the next log index to apply at.
 class Harness {
  public:
+  Harness() = default;
+  // Registers node "test-node" and creates `sessions` on it (no checks, no
+  // TTL, no lock-delay) at indexes 1..sessions.size() + 1, so KV locks can
+  // use them.
+  explicit Harness(const std::vector<std::string>& sessions) {
+    add_node("test-node");
+    for (const auto& id : sessions) add_session(id, "test-node");
+  }
+  ApplyResult add_node(const std::string& name, const std::string& address = "10.0.0.1") {
+    proto::CatalogRegister reg;
+    reg.mutable_node()->set_node(name);
+    reg.mutable_node()->set_address(address);
+    return run(make_register_command(std::move(reg)));
+  }
+  ApplyResult add_session(const std::string& id, const std::string& node,
+                          std::uint64_t lock_delay_ms = 0,
+                          proto::SessionBehavior behavior = proto::SESSION_RELEASE,
+                          std::vector<std::string> node_checks = {}) {
+    proto::Session session;
+    session.set_id(id);
+    session.set_node(node);
+    session.set_lock_delay_ms(lock_delay_ms);
+    session.set_behavior(behavior);
+    for (auto& check : node_checks) session.add_node_checks(std::move(check));
+    return run(make_session_create_command(std::move(session)));
+  }
   // Applies `command` at the next index with the given leader time.
   ApplyResult run(const proto::Command& command) {
     Entry entry;
