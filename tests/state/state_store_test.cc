@@ -247,7 +247,43 @@ class CommandStream {
     const std::string key = "k/" + std::to_string(pick(8)) + "/" + std::to_string(pick(4));
     const std::string session = "s" + std::to_string(pick(3));
     const std::uint64_t now = ++time_ * 100;
-    switch (pick(9)) {
+    switch (pick(14)) {
+      case 9: {
+        proto::CatalogRegister reg;
+        const std::string node = "n" + std::to_string(pick(3));
+        reg.mutable_node()->set_node(node);
+        reg.mutable_node()->set_address("10.0.0." + std::to_string(pick(4)));
+        (*reg.mutable_node()->mutable_meta())["m" + std::to_string(pick(3))] = value();
+        if (pick(2) == 0) {
+          reg.mutable_service()->set_service("svc" + std::to_string(pick(3)));
+          reg.mutable_service()->add_tags(value());
+        }
+        auto* check = reg.add_checks();
+        check->set_check_id("c" + std::to_string(pick(2)));
+        check->set_status(static_cast<proto::HealthStatus>(pick(5)));
+        return make_register_command(std::move(reg), now);
+      }
+      case 10:
+        return make_check_status_command(
+            {check_status_update("n" + std::to_string(pick(3)), "c" + std::to_string(pick(2)),
+                                 static_cast<proto::HealthStatus>(1 + pick(4)), value())},
+            now);
+      case 11: {
+        proto::Session created;
+        created.set_id(session);
+        created.set_node("n" + std::to_string(pick(3)));
+        created.set_lock_delay_ms(pick(3) * 1000);
+        created.set_behavior(static_cast<proto::SessionBehavior>(pick(2)));
+        if (pick(2) == 0) created.add_node_checks("c" + std::to_string(pick(2)));
+        return make_session_create_command(std::move(created), now);
+      }
+      case 12:
+        return pick(2) == 0 ? make_session_destroy_command(session, now)
+                            : make_session_invalidate_command({session}, now);
+      case 13:
+        return make_deregister_command("n" + std::to_string(pick(3)),
+                                       pick(2) == 0 ? "" : "svc" + std::to_string(pick(3)), {},
+                                       now);
       case 0:
         return make_kv_command(kv_cas_op(key, value(), pick(40)), now);
       case 1:
@@ -295,7 +331,11 @@ TEST(StateDeterminism, SameCommandsGiveIdenticalBytes) {
       }
     }
     EXPECT_GT(first.store.kv().size(), 0u);
+    EXPECT_GT(first.store.catalog().node_count(), 0u);
     EXPECT_EQ(first.store.snapshot(), second.store.snapshot()) << "seed " << seed;
+    StateStore restored;
+    ASSERT_TRUE(restored.restore(first.store.snapshot()).is_ok());
+    EXPECT_EQ(restored.snapshot(), first.store.snapshot()) << "seed " << seed;
   }
 }
 
