@@ -163,7 +163,8 @@ Result<DecodedRequest> decode_infer_request(std::string_view body, const LoadedM
   return out;
 }
 
-std::string encode_infer_response(const LoadedModel& model, const std::string& id,
+std::string encode_infer_response(const std::string& model_name, std::int64_t model_version,
+                                  const std::string& id,
                                   const std::vector<Tensor>& outputs,
                                   const std::vector<std::string>& requested) {
   json outs = json::array();
@@ -183,8 +184,8 @@ std::string encode_infer_response(const LoadedModel& model, const std::string& i
                     {"shape", shape_json(t.shape)},
                     {"data", std::move(data)}});
   }
-  json doc = {{"model_name", model.name},
-              {"model_version", std::to_string(model.version)},
+  json doc = {{"model_name", model_name},
+              {"model_version", std::to_string(model_version)},
               {"outputs", std::move(outs)}};
   if (!id.empty()) doc["id"] = id;
   return doc.dump();

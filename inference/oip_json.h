@@ -33,7 +33,8 @@ struct DecodedRequest {
 Result<DecodedRequest> decode_infer_request(std::string_view body, const LoadedModel& model);
 
 // {"model_name", "model_version", "id", "outputs": [{name, datatype, shape, data}]}.
-std::string encode_infer_response(const LoadedModel& model, const std::string& id,
+std::string encode_infer_response(const std::string& model_name, std::int64_t model_version,
+                                  const std::string& id,
                                   const std::vector<Tensor>& outputs,
                                   const std::vector<std::string>& requested);
 

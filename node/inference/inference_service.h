@@ -1,0 +1,94 @@
+// InferenceService: the node side of issue 9 (docs/inference.md).
+//
+// - Serves the model repository (inference/) through the Open Inference
+//   Protocol over HTTP (/v2/...) and Triton's repository extension.
+// - Decoding and encoding run on a small codec pool and the models run on
+//   their schedulers' instance threads: the event loop thread only routes,
+//   so heartbeats never wait behind inference.
+// - Across the cluster: learns which peers have which models ready (a status
+//   call over MessageType::kInfer to every peer each second), forwards a
+//   request for a model this node lacks (or any request when
+//   inference.route is "cluster") to a node chosen by the model's
+//   load-balancing strategy, retries once on another node, and names the
+//   serving node in X-Synod-Served-By.
+//
+// Threading: constructed, started and stopped on the loop thread; routes
+// and the peer handler run there; completions hop back to it via post().
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/asio.h"
+#include "common/clock.h"
+#include "common/random.h"
+#include "config/node_config.h"
+#include "inference/repository.h"
+#include "loadbalance/strategy.h"
+#include "node/http/router.h"
+#include "node/inference/forward_codec.h"
+#include "node/transport/peer_transport.h"
+
+namespace synod::node::inference {
+
+class InferenceService {
+ public:
+  InferenceService(asio::io_context& io, const config::NodeConfig& config,
+                   std::shared_ptr<transport::PeerTransport> transport, Random& random);
+  ~InferenceService();
+  InferenceService(const InferenceService&) = delete;
+  InferenceService& operator=(const InferenceService&) = delete;
+
+  void register_routes(http::Router& router);
+  // Loads the repository in the background, installs the kInfer handler and
+  // starts exchanging model lists with peers.
+  void start();
+  // Stops the timer, unloads every model (queued requests get 503) and
+  // joins the pools. Idempotent.
+  void stop();
+
+ private:
+  using Respond = std::function<void(http::HttpResponse)>;
+  struct RemoteNode {
+    std::string name;
+    std::map<std::string, std::string> models;  // name -> strategy
+  };
+  struct Attempt;
+
+  void handle_model(ModelOp op, http::HttpRequest request, http::Responder respond);
+  // Runs op on this node; `done` is called from any thread.
+  void run_local(ModelOp op, const std::string& model, const std::string& version,
+                 std::string body, std::shared_ptr<std::atomic<bool>> cancelled, Respond done);
+  void run_infer(std::shared_ptr<synod::inference::LoadedModel> model, std::string body,
+                 std::shared_ptr<std::atomic<bool>> cancelled, Respond done);
+  void route(std::shared_ptr<Attempt> attempt);
+  void on_peer_request(NodeId from, std::string_view payload,
+                       transport::PeerTransport::Responder respond);
+  void poll_peers();
+  std::string status_json() const;
+  loadbalance::Strategy& strategy_for(const std::string& model);
+  void record(const std::string& model, int status, double queue_s, double compute_s,
+              std::size_t batch);
+
+  asio::io_context& io_;
+  const config::NodeConfig& config_;
+  std::shared_ptr<transport::PeerTransport> transport_;
+  Random& random_;
+  const std::string node_name_;
+  std::unique_ptr<synod::inference::ModelRepository> repository_;
+  asio::thread_pool codec_pool_;
+  asio::thread_pool admin_pool_;
+  asio::steady_timer poll_timer_;
+  std::atomic<bool> loaded_{false};
+  bool stopped_ = false;
+
+  // Loop thread only.
+  std::map<NodeId, RemoteNode> remotes_;
+  std::map<std::string, std::unique_ptr<loadbalance::Strategy>> strategies_;
+};
+
+}  // namespace synod::node::inference
