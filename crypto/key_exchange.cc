@@ -178,7 +178,7 @@ Status KeyExchange::start(std::vector<HandshakeMessage>& send) {
   }
   own_key_ids_ = h.key_ids;
   h.cipher = static_cast<std::uint8_t>(params_.cipher);
-  h.cipher_mask = available_cipher_mask();
+  h.cipher_mask = params_.cipher_mask != 0 ? params_.cipher_mask : available_cipher_mask();
   h.codec = params_.codec;
   h.codec_mask = params_.codec_mask;
   own_hello_ = encode_hello(h);

@@ -46,6 +46,7 @@ struct ExchangeParams {
   std::shared_ptr<const NodeKey> node_key;
   std::shared_ptr<const Keyring> keyring;  // must not be empty
   Cipher cipher = Cipher::kXChaCha20Poly1305;
+  std::uint8_t cipher_mask = 0;     // ciphers offered; 0: every one this CPU runs
   std::uint8_t codec = 0;           // compression codec this side sends with
   std::uint8_t codec_mask = 0x1F;   // bit (1 << id) per codec this side decodes
   std::vector<Key32> allowed_peers; // static public keys; empty: any

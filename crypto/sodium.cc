@@ -124,3 +124,7 @@ void wipe(Bytes& secret) {
 }
 
 }  // namespace synod::crypto
+
+namespace synod::crypto {
+void sodium_memzero_bytes(void* p, std::size_t n) { sodium_memzero(p, n); }
+}  // namespace synod::crypto

@@ -57,3 +57,8 @@ Result<Bytes> read_file(const std::string& path);
 void wipe(Bytes& secret);
 
 }  // namespace synod::crypto
+
+namespace synod::crypto {
+// sodium_memzero without including <sodium.h> in headers.
+void sodium_memzero_bytes(void* p, std::size_t n);
+}  // namespace synod::crypto

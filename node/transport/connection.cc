@@ -87,7 +87,9 @@ void Connection::retire(CloseReason reason) {
 void Connection::send_control(MessageType type, Bytes payload) {
   if (!is_channel_control_type(type) || retiring_ || closed_) return;
   priority_.push_back({type, 0, std::move(payload)});
-  flush();
+  // A sealer may ask for a control frame from inside seal() (a rekey that
+  // fell due); the batch being built goes out first and on_write() flushes.
+  if (!sealing_) flush();
 }
 
 void Connection::read_some() {
@@ -220,15 +222,21 @@ void Connection::write_batch(std::vector<OutboundMessage> batch) {
     FrameHeader header;
     header.type = message.type;
     header.flags = message.flags;
+    // Checked at send(); also before sealing, since a sealed frame that is
+    // then skipped would leave a gap in the channel's frame counter.
+    const std::size_t expansion = sealer_ ? sealer_->max_expansion() : 0;
+    if (message.payload.size() + expansion > limits_.max_frame_bytes) continue;
     // Handshake frames travel unsealed: they set the sealer up.
     if (sealer_ && !is_handshake_type(message.type)) {
+      sealing_ = true;
       Status status = sealer_->seal(header, message.payload);
+      sealing_ = false;
       if (!status.is_ok()) {
         close({CloseReason::Kind::kUnseal, "seal", status.with_context("sealing a frame")});
         return;
       }
     }
-    if (message.payload.size() > limits_.max_frame_bytes) continue;  // checked at send()
+    if (message.payload.size() > limits_.max_frame_bytes) continue;  // never for a sane sealer
     header.payload_length = static_cast<std::uint32_t>(message.payload.size());
     const auto encoded = encode_header(header);
     write_chunks_.back().append(encoded.data(), encoded.size());

@@ -106,6 +106,7 @@ class Connection final : public std::enable_shared_from_this<Connection>, privat
   ConnectionOwner* owner_;
   std::unique_ptr<Handshake> handshake_;
   std::unique_ptr<FrameSealer> sealer_;
+  bool sealing_ = false;  // inside FrameSealer::seal (send_control must not flush)
   ConnectionLimits limits_;
   bool outbound_;
   bool established_ = false;

@@ -47,6 +47,9 @@ class FrameSealer {
   // A short name for logs ("identity", "xchacha20poly1305+lz4").
   [[nodiscard]] virtual std::string_view name() const = 0;
   virtual void attach(ControlSink& /*sink*/) {}
+  // The most seal() may add to a payload (an AEAD tag); the transport keeps
+  // payload + max_expansion() within transport.max_frame_bytes.
+  [[nodiscard]] virtual std::size_t max_expansion() const { return 0; }
   virtual Status seal(FrameHeader& header, Bytes& payload) = 0;
   virtual Status open(FrameHeader& header, Bytes& payload) = 0;
   // A channel-control frame arrived. The default refuses it.
