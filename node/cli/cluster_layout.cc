@@ -11,6 +11,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "crypto/sodium.h"
+
 namespace synod::node::cli {
 namespace fs = std::filesystem;
 namespace {
@@ -46,6 +48,9 @@ std::string node_yaml(const ClusterLayout& layout, const ClusterNode& node,
     << (join ? "  join: true\n" : "")
     << "  seeds:\n";
   for (const auto& other : layout.nodes) y << "    - " << other.id << "@" << other.peer << "\n";
+  // One cluster key for every node of the layout (docs/crypto.md).
+  y << "crypto:\n"
+    << "  cluster_key_file: " << yaml_quote(layout.dir + "/cluster.key") << "\n";
   y << "persistence:\n"
     << "  backend: " << backend << "\n";
   if (!models.empty()) {
@@ -61,6 +66,11 @@ Status write_node_config(const ClusterLayout& layout, const ClusterNode& node,
   std::error_code ec;
   fs::create_directories(node_dir(layout.dir, node.name), ec);
   if (ec) return io_error("create " + node_dir(layout.dir, node.name) + ": " + ec.message());
+  const std::string key_file = layout.dir + "/cluster.key";
+  if (!fs::exists(key_file)) {  // first node of the layout: a fresh cluster key
+    SYNOD_RETURN_IF_ERROR(crypto::write_secret_file(
+        key_file, crypto::base64_encode(crypto::random_key().view()) + "\n"));
+  }
   std::ofstream out(node.config, std::ios::trunc);
   out << node_yaml(layout, node, backend, models, join);
   if (!out) return io_error("write " + node.config);
