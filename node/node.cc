@@ -13,6 +13,7 @@
 #include "node/raft_node.h"
 #include "node/storage_options.h"
 #include "node/transport/peer_transport.h"
+#include "node/transport/secure_setup.h"
 #include "node/version.h"
 #include "persistence/redis_backend.h"
 
@@ -61,6 +62,10 @@ Status Node::start() {
   transport_options.listen_address = config_.addresses.peer;
   transport_options.advertise_address = config_.addresses.advertise_peer;
   transport_options.limits = config_.transport;
+  auto crypto = transport::setup_crypto(config_);  // docs/crypto.md
+  if (!crypto.is_ok()) return crypto.status();
+  transport_options.handshake = crypto->factory;
+  crypto_keyring_ = crypto->keyring;
   transport_ = transport::PeerTransport::create(io_, transport_options, random_);
 
   raft_ = std::make_unique<RaftNode>(io_, config_, *backend_, transport_);

@@ -20,6 +20,10 @@
 #include "node/http/watch_hub.h"
 #include "persistence/backend.h"
 
+namespace synod::crypto {
+class KeyringStore;
+}  // namespace synod::crypto
+
 namespace synod::node {
 
 namespace transport {
@@ -64,6 +68,7 @@ class Node final : public http::ClusterInfo {
   SystemRandom random_;
   std::unique_ptr<persistence::StorageBackend> backend_;
   std::shared_ptr<transport::PeerTransport> transport_;
+  std::shared_ptr<crypto::KeyringStore> crypto_keyring_;  // null when crypto.enabled is false
   std::unique_ptr<RaftNode> raft_;
   std::unique_ptr<KvService> kv_;
   std::unique_ptr<http::WatchHub> hub_;
