@@ -195,19 +195,35 @@ std::vector<ServiceInstance> CatalogTable::service_instances(std::string_view na
   return out;
 }
 
+template <typename Visit>
+void CatalogTable::for_each_check_of(std::string_view node, std::string_view service_id,
+                                     Visit visit) const {
+  auto owner = checks_by_owner_.find(catalog_key(node, service_id));
+  if (owner == checks_by_owner_.end()) return;
+  for (const auto& key : owner->second) visit(checks_.find(key)->second);
+}
+
+void CatalogTable::index_check(const std::string& key, const proto::HealthCheck& check) {
+  checks_by_owner_[catalog_key(check.node(), check.service_id())].insert(key);
+}
+
+void CatalogTable::unindex_check(const std::string& key, const proto::HealthCheck& check) {
+  auto it = checks_by_owner_.find(catalog_key(check.node(), check.service_id()));
+  if (it == checks_by_owner_.end()) return;
+  auto entry = it->second.find(key);
+  if (entry != it->second.end()) it->second.erase(entry);
+  if (it->second.empty()) checks_by_owner_.erase(it);
+}
+
 std::vector<ServiceHealth> CatalogTable::service_health(std::string_view name,
                                                         const InstanceFilter& filter,
                                                         bool passing_only) const {
   std::vector<ServiceHealth> out;
   for (const ServiceInstance& instance : service_instances(name, filter)) {
     ServiceHealth health{instance.node, instance.service, {}};
-    const std::string prefix = node_prefix(instance.node->node());
-    for_each_under(checks_, prefix, [&](const proto::HealthCheck& check) {
-      if (check.service_id().empty()) health.checks.push_back(&check);
-    });
-    for_each_under(checks_, prefix, [&](const proto::HealthCheck& check) {
-      if (check.service_id() == instance.service->id()) health.checks.push_back(&check);
-    });
+    auto add = [&](const proto::HealthCheck& check) { health.checks.push_back(&check); };
+    for_each_check_of(instance.node->node(), {}, add);
+    for_each_check_of(instance.node->node(), instance.service->id(), add);
     if (passing_only &&
         std::any_of(health.checks.begin(), health.checks.end(), [](const proto::HealthCheck* c) {
           return c->status() != proto::HEALTH_PASSING;
@@ -225,9 +241,8 @@ std::vector<const proto::HealthCheck*> CatalogTable::service_checks(std::string_
   if (it == by_name_.end()) return out;
   for (const auto& key : it->second) {
     const proto::Service& service = services_.find(key)->second;
-    for_each_under(checks_, node_prefix(service.node()), [&](const proto::HealthCheck& check) {
-      if (check.service_id() == service.id()) out.push_back(&check);
-    });
+    for_each_check_of(service.node(), service.id(),
+                      [&](const proto::HealthCheck& check) { out.push_back(&check); });
   }
   return out;
 }
@@ -330,17 +345,21 @@ bool CatalogTable::put_service(proto::Service service, const CatalogWriteContext
   service.set_modify_index(ctx.index);
   index_service(key, service);
   // Checks of the instance carry its name and tags.
-  for_each_under(checks_, node_prefix(service.node()), [&](proto::HealthCheck& check) {
-    if (check.service_id() != service.id()) return;
+  std::vector<std::string> own_checks;
+  for_each_check_of(service.node(), service.id(), [&](const proto::HealthCheck& check) {
+    own_checks.push_back(catalog_key(check.node(), check.check_id()));
+  });
+  for (const auto& check_key : own_checks) {
+    proto::HealthCheck& check = checks_.find(check_key)->second;
     const bool same_tags = std::equal(check.service_tags().begin(), check.service_tags().end(),
                                       service.tags().begin(), service.tags().end());
-    if (check.service_name() == service.service() && same_tags) return;
+    if (check.service_name() == service.service() && same_tags) continue;
     check.set_service_name(service.service());
     *check.mutable_service_tags() = service.tags();
     check.set_modify_index(ctx.index);
-    ctx.changes->mark(RecordTable::kChecks, catalog_key(check.node(), check.check_id()));
+    ctx.changes->mark(RecordTable::kChecks, check_key);
     bump(resources::kChecks, ctx);
-  });
+  }
   const std::string name = service.service();
   const std::string node_name = service.node();
   services_.insert_or_assign(key, std::move(service));
@@ -371,6 +390,7 @@ bool CatalogTable::put_check(proto::HealthCheck check, const CatalogWriteContext
     if (previous != nullptr) *previous = old_status;
     if (same_content(it->second, check)) return false;
     check.set_create_index(it->second.create_index());
+    unindex_check(key, it->second);
     // A check moving to another service (or to the node) leaves the old one.
     if (it->second.service_id() != check.service_id()) {
       if (it->second.service_id().empty()) {
@@ -383,6 +403,7 @@ bool CatalogTable::put_check(proto::HealthCheck check, const CatalogWriteContext
     check.set_create_index(ctx.index);
   }
   check.set_modify_index(ctx.index);
+  index_check(key, check);
   auto stored = checks_.insert_or_assign(key, std::move(check)).first;
   bump_check(stored->second, old_status, ctx);
   return true;
@@ -406,6 +427,7 @@ bool CatalogTable::set_check_status(std::string_view node, std::string_view chec
 void CatalogTable::erase_check(std::map<std::string, proto::HealthCheck, std::less<>>::iterator it,
                                const CatalogWriteContext& ctx) {
   bump_check(it->second, std::nullopt, ctx);
+  unindex_check(it->first, it->second);
   checks_.erase(it);
 }
 
@@ -424,9 +446,8 @@ bool CatalogTable::remove_service(std::string_view node, std::string_view servic
   auto it = services_.find(key);
   if (it == services_.end()) return false;
   std::vector<std::string> doomed;
-  for_each_under(checks_, node_prefix(node), [&](const proto::HealthCheck& check) {
-    if (check.service_id() == service_id) doomed.push_back(check.check_id());
-  });
+  for_each_check_of(node, service_id,
+                    [&](const proto::HealthCheck& check) { doomed.push_back(check.check_id()); });
   for (const auto& check_id : doomed) {
     remove_check(node, check_id, ctx);
     if (removed_checks != nullptr) removed_checks->push_back(check_id);
@@ -536,6 +557,7 @@ Status CatalogTable::load_record(RecordTable table, std::string_view key, ByteVi
         return corruption("check record " + quoted_key + ": key differs from node/CheckID");
       }
       if (checks_.contains(key)) return corruption("check record " + quoted_key + ": duplicate");
+      index_check(std::string(key), check);
       checks_.emplace(std::string(key), std::move(check));
       return Status::ok();
     }
@@ -554,6 +576,7 @@ void CatalogTable::clear() {
   checks_.clear();
   by_name_.clear();
   node_ids_.clear();
+  checks_by_owner_.clear();
   indexes_.clear();
 }
 

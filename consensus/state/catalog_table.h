@@ -148,6 +148,12 @@ class CatalogTable final : public StateTable {
   void erase_check(std::map<std::string, proto::HealthCheck, std::less<>>::iterator it,
                    const CatalogWriteContext& ctx);
   void index_service(const std::string& key, const proto::Service& service);
+  void index_check(const std::string& key, const proto::HealthCheck& check);
+  void unindex_check(const std::string& key, const proto::HealthCheck& check);
+  // The checks of one instance (service_id empty: the node's own checks),
+  // ascending by check id.
+  template <typename Visit>
+  void for_each_check_of(std::string_view node, std::string_view service_id, Visit visit) const;
   void unindex_service(const std::string& key, const proto::Service& service);
   [[nodiscard]] bool node_matches(const proto::Node& node, const InstanceFilter& filter) const;
 
@@ -156,6 +162,8 @@ class CatalogTable final : public StateTable {
   std::map<std::string, proto::HealthCheck, std::less<>> checks_;   // "<node>/<check id>"
   std::map<std::string, std::set<std::string, std::less<>>, std::less<>> by_name_;  // name -> keys
   std::map<std::string, std::string, std::less<>> node_ids_;  // node ID -> node name
+  // "<node>/<service id>" ("<node>/" for node checks) -> check keys.
+  std::map<std::string, std::set<std::string, std::less<>>, std::less<>> checks_by_owner_;
   ResourceIndexes indexes_;
 };
 
