@@ -37,6 +37,7 @@ int main(int argc, char** argv) {
   cli::register_bench_commands(app, global, action);
   cli::register_failover_test_command(app, global, action);
   cli::register_data_commands(app, global, action);
+  cli::register_keys_commands(app, global, action);
 
   try {
     app.parse(argc, argv);

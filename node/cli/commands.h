@@ -27,6 +27,8 @@ void register_agent_command(CLI::App& app, GlobalOptions& global, Action& action
 void register_config_commands(CLI::App& app, GlobalOptions& global, Action& action);
 void register_cluster_commands(CLI::App& app, GlobalOptions& global, Action& action);
 void register_data_commands(CLI::App& app, GlobalOptions& global, Action& action);
+// keys gen|list|install|use|remove|backup|restore (docs/crypto.md).
+void register_keys_commands(CLI::App& app, GlobalOptions& global, Action& action);
 
 // Exit codes shared by all commands.
 inline constexpr int kExitOk = 0;
