@@ -503,6 +503,13 @@ void CatalogTable::emit_records(const RecordSink& sink) const {
   indexes_.emit_records(sink);
 }
 
+void CatalogTable::emit_keys(const KeySink& sink) const {
+  for (const auto& [key, service] : services_) sink(RecordTable::kServices, key);
+  for (const auto& [key, check] : checks_) sink(RecordTable::kChecks, key);
+  for (const auto& [name, node] : nodes_) sink(RecordTable::kNodes, name);
+  indexes_.emit_keys(sink);
+}
+
 void CatalogTable::records_for(const ChangeSet& changes, std::vector<RecordChange>& out) const {
   for (const auto& key : changes.keys(RecordTable::kServices)) {
     RecordChange change{RecordTable::kServices, key, std::nullopt};

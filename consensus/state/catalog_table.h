@@ -136,6 +136,7 @@ class CatalogTable final : public StateTable {
   [[nodiscard]] std::string_view owner() const override { return "catalog"; }
   [[nodiscard]] bool owns(RecordTable table) const override;
   void emit_records(const RecordSink& sink) const override;
+  void emit_keys(const KeySink& sink) const override;
   void records_for(const ChangeSet& changes, std::vector<RecordChange>& out) const override;
   Status load_record(RecordTable table, std::string_view key, ByteView value) override;
   void clear() override;

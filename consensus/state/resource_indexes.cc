@@ -53,6 +53,10 @@ void ResourceIndexes::emit_records(const RecordSink& sink) const {
   }
 }
 
+void ResourceIndexes::emit_keys(const KeySink& sink) const {
+  for (const auto& [resource, index] : indexes_) sink(RecordTable::kMeta, key_for(resource));
+}
+
 void ResourceIndexes::records_for(const ChangeSet& changes, std::vector<RecordChange>& out) const {
   for (const auto& key : changes.keys(RecordTable::kMeta)) {
     if (!owns_meta_key(key)) continue;

@@ -40,6 +40,7 @@ class ResourceIndexes {
   // Record plumbing for the owning StateTable.
   [[nodiscard]] bool owns_meta_key(std::string_view key) const;
   void emit_records(const RecordSink& sink) const;
+  void emit_keys(const KeySink& sink) const;
   void records_for(const ChangeSet& changes, std::vector<RecordChange>& out) const;
   Status load_record(std::string_view key, ByteView value);
   void clear() { indexes_.clear(); }

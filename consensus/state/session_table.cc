@@ -151,6 +151,11 @@ void SessionTable::emit_records(const RecordSink& sink) const {
   indexes_.emit_records(sink);
 }
 
+void SessionTable::emit_keys(const KeySink& sink) const {
+  for (const auto& [id, session] : sessions_) sink(RecordTable::kSessions, id);
+  indexes_.emit_keys(sink);
+}
+
 void SessionTable::records_for(const ChangeSet& changes, std::vector<RecordChange>& out) const {
   for (const auto& key : changes.keys(RecordTable::kSessions)) {
     RecordChange change{RecordTable::kSessions, key, std::nullopt};

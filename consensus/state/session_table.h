@@ -72,6 +72,7 @@ class SessionTable final : public StateTable, public SessionChecker {
     return table == RecordTable::kSessions;
   }
   void emit_records(const RecordSink& sink) const override;
+  void emit_keys(const KeySink& sink) const override;
   void records_for(const ChangeSet& changes, std::vector<RecordChange>& out) const override;
   Status load_record(RecordTable table, std::string_view key, ByteView value) override;
   void clear() override;

@@ -212,8 +212,7 @@ void StateStore::reset(LogIndex applied_index) {
 
 void StateStore::mark_all(const Tables& tables, ChangeSet& changes) const {
   for (const StateTable* table : tables.all()) {
-    table->emit_records(
-        [&](RecordTable which, StateRecord record) { changes.mark(which, record.key); });
+    table->emit_keys([&](RecordTable which, std::string_view key) { changes.mark(which, key); });
   }
 }
 

@@ -24,6 +24,7 @@
 namespace synod::consensus::state {
 
 using RecordSink = std::function<void(RecordTable table, StateRecord record)>;
+using KeySink = std::function<void(RecordTable table, std::string_view key)>;
 
 class StateTable {
  public:
@@ -34,6 +35,11 @@ class StateTable {
   [[nodiscard]] virtual bool owns(RecordTable table) const = 0;
   // Every record of the table, tables and keys in ascending order.
   virtual void emit_records(const RecordSink& sink) const = 0;
+  // The keys emit_records would give, without encoding values (marking a
+  // whole table changed after a restore). Override when encoding is costly.
+  virtual void emit_keys(const KeySink& sink) const {
+    emit_records([&](RecordTable table, StateRecord record) { sink(table, record.key); });
+  }
   // The current record (or a delete) for every changed key this table owns.
   virtual void records_for(const ChangeSet& changes, std::vector<RecordChange>& out) const = 0;
   // Adds one record while loading (snapshot or applied-state store). Bad

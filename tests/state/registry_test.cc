@@ -504,6 +504,21 @@ TEST(RegistryRecords, SnapshotRoundTripIsByteIdentical) {
   ASSERT_TRUE(again.store.catalog().node("n3") != nullptr);
 }
 
+TEST(RegistryRecords, RestoreMarksEveryKeyOfBothStates) {
+  Harness h;
+  populate_registry(h);
+  const AppliedRecords all = h.store.all_records();
+  h.store.take_changes();
+  StateStore empty;
+  ASSERT_TRUE(h.store.restore(empty.snapshot()).is_ok());
+  const ChangeSet marked = h.store.take_changes();
+  ASSERT_EQ(marked.size(), all.changes.size());
+  for (const auto& change : all.changes) {
+    EXPECT_TRUE(marked.contains(change.table, change.key)) << change.key;
+  }
+  EXPECT_EQ(h.store.catalog().node_count(), 0u);
+}
+
 TEST(RegistryRecords, IncrementalRecordsRebuildTheSameState) {
   Harness h;
   std::map<std::pair<RecordTable, std::string>, StateRecord> stored;
