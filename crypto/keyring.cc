@@ -101,4 +101,38 @@ Result<Keyring> load_keyring(const std::string& path) {
   return ring;
 }
 
+void KeyringStore::follow_file(std::string path) {
+  std::error_code ec;
+  const auto mtime = std::filesystem::last_write_time(path, ec);
+  std::lock_guard lock(mu_);
+  path_ = std::move(path);
+  if (!ec) mtime_ = mtime;
+}
+
+Result<bool> KeyringStore::reload_if_changed(std::chrono::milliseconds min_interval) {
+  std::string path;
+  {
+    std::lock_guard lock(mu_);
+    if (path_.empty()) return false;
+    const auto now = std::chrono::steady_clock::now();
+    if (min_interval.count() > 0 && now - last_check_ < min_interval) return false;
+    last_check_ = now;
+    path = path_;
+  }
+  std::error_code ec;
+  const auto mtime = std::filesystem::last_write_time(path, ec);
+  if (ec) return not_found("keyring file " + path + " is gone");
+  {
+    std::lock_guard lock(mu_);
+    if (mtime == mtime_) return false;
+  }
+  SYNOD_ASSIGN_OR_RETURN(Keyring ring, load_keyring(path));
+  if (ring.empty()) return failed_precondition("keyring file " + path + " holds no key; ignored");
+  auto next = std::make_shared<const Keyring>(std::move(ring));
+  std::lock_guard lock(mu_);
+  mtime_ = mtime;
+  current_ = std::move(next);
+  return true;
+}
+
 }  // namespace synod::crypto

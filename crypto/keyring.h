@@ -9,6 +9,8 @@
 #pragma once
 
 #include <array>
+#include <chrono>
+#include <filesystem>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -71,9 +73,20 @@ class KeyringStore {
     current_ = std::move(next);
   }
 
+  // Follows a keyring file (the node's <data_dir>/keyring.json, which
+  // `synod keys install|use|remove` edit): reload_if_changed() re-reads it
+  // when its modification time moved, at most once per `min_interval`.
+  void follow_file(std::string path);
+  // True when the keyring changed. A missing, unreadable or empty file keeps
+  // the current keyring and returns the error (it never names a key).
+  Result<bool> reload_if_changed(std::chrono::milliseconds min_interval = {});
+
  private:
   mutable std::mutex mu_;
   std::shared_ptr<const Keyring> current_;
+  std::string path_;                                         // under mu_
+  std::filesystem::file_time_type mtime_{};                  // under mu_
+  std::chrono::steady_clock::time_point last_check_{};       // under mu_
 };
 
 }  // namespace synod::crypto

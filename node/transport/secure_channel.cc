@@ -160,6 +160,19 @@ Status SecureHandshake::on_frame(const Frame& frame, std::vector<Frame>& send) {
   return Status::ok();
 }
 
+std::unique_ptr<Handshake> SecureHandshakeFactory::create(const HandshakeContext& context) {
+  if (settings_.keyring) {
+    auto reloaded = settings_.keyring->reload_if_changed();
+    if (!reloaded.is_ok()) {
+      spdlog::warn("crypto: keeping the current keyring: {}", reloaded.status().message());
+    } else if (*reloaded) {
+      spdlog::info("crypto: keyring reloaded ({} keys)",
+                   settings_.keyring->snapshot()->keys().size());
+    }
+  }
+  return std::make_unique<SecureHandshake>(context, settings_);
+}
+
 HandshakeOutcome SecureHandshake::take_outcome() {
   const crypto::SessionKeys& keys = exchange_.keys();
   HandshakeOutcome outcome;

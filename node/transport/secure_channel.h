@@ -84,9 +84,9 @@ class SecureHandshakeFactory final : public HandshakeFactory {
  public:
   explicit SecureHandshakeFactory(SecureChannelSettings settings)
       : settings_(std::move(settings)) {}
-  std::unique_ptr<Handshake> create(const HandshakeContext& context) override {
-    return std::make_unique<SecureHandshake>(context, settings_);
-  }
+  // Picks up keyring file changes first, so a new connection always uses
+  // the keyring as `synod keys` last left it.
+  std::unique_ptr<Handshake> create(const HandshakeContext& context) override;
   [[nodiscard]] const SecureChannelSettings& settings() const { return settings_; }
 
  private:

@@ -57,6 +57,7 @@ Result<CryptoRuntime> setup_crypto(const config::NodeConfig& config) {
   }
   SYNOD_RETURN_IF_ERROR(crypto::save_keyring(runtime.keyring_path, ring));
   runtime.keyring = std::make_shared<crypto::KeyringStore>(std::move(ring));
+  runtime.keyring->follow_file(runtime.keyring_path);
 
   SecureChannelSettings settings;
   settings.node_key = runtime.node_key;
