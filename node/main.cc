@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "node/cli/commands.h"
+#include "node/cli/registry_commands.h"
 #include "node/cli/tool_commands.h"
 #include "node/logging.h"
 #include "node/version.h"
@@ -38,6 +39,8 @@ int main(int argc, char** argv) {
   cli::register_failover_test_command(app, global, action);
   cli::register_data_commands(app, global, action);
   cli::register_keys_commands(app, global, action);
+  cli::register_models_commands(app, global, action);
+  cli::register_registry_commands(app, global, action);
 
   try {
     app.parse(argc, argv);
