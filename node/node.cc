@@ -10,6 +10,8 @@
 #include "node/http/kv_handlers.h"
 #include "node/http/status_handlers.h"
 #include "node/kv_service.h"
+#include "node/registry/raft_port.h"
+#include "node/registry/registry_handlers.h"
 #include "node/raft_node.h"
 #include "node/storage_options.h"
 #include "node/transport/peer_transport.h"
@@ -28,6 +30,22 @@ std::string role_text(consensus::Role role) {
     case consensus::Role::kFollower: return "follower";
   }
   return "follower";
+}
+
+// The registry's view of this agent: its catalog node and check settings.
+registry::RegistryOptions registry_options(const config::NodeConfig& config) {
+  registry::RegistryOptions options;
+  const std::string& http =
+      config.addresses.advertise_http.empty() ? config.addresses.http : config.addresses.advertise_http;
+  const auto colon = http.rfind(':');
+  options.agent.name = config.node.name;
+  options.agent.id = std::to_string(config.node.id);
+  options.agent.address = colon == std::string::npos ? http : http.substr(0, colon);
+  options.agent.datacenter = config.node.datacenter;
+  options.enable_script = config.checks.enable_script;
+  options.default_strategy = config.loadbalance.default_strategy;
+  options.strategies = config.loadbalance.services;
+  return options;
 }
 
 }  // namespace
@@ -73,22 +91,28 @@ Status Node::start() {
 
   hub_ = std::make_unique<http::WatchHub>(io_);
   kv_ = std::make_unique<KvService>(*raft_);
+  registry_port_ = std::make_unique<registry::RaftPort>(*raft_);
+  registry_ = std::make_unique<registry::RegistryService>(io_, *registry_port_, *hub_,
+                                                          registry_options(config_));
   raft_->set_change_callback(
       [this](const consensus::state::ChangeSet& changes, LogIndex index) {
         for (const auto& key : changes.keys(consensus::state::RecordTable::kKv)) {
           http::notify_kv_change(*hub_, key, index.value());
         }
+        registry_->on_applied(changes, index.value());
       });
   register_status_routes(router_, *this);
   register_metrics_route(router_);
   http::KvHandlerOptions kv_options;
   register_kv_routes(router_, *kv_, *hub_, kv_options);
+  registry::register_registry_routes(router_, *registry_, *hub_);
   register_fault_routes();
   http_ = std::make_unique<http::HttpServer>(io_, config_.http, router_);
 
   SYNOD_RETURN_IF_ERROR(transport_->start().with_context("addresses.peer"));
   SYNOD_RETURN_IF_ERROR(http_->listen(config_.addresses.http).with_context("addresses.http"));
   raft_->start();
+  registry_->start();
   spdlog::info("synod {} node {} (id {}) peer {} http {} backend {}", kVersion,
                config_.node.name, config_.node.id, transport_->listen_address(),
                http_->bound_address(), config_.persistence.backend);
@@ -114,6 +138,7 @@ void Node::stop() {
 
 void Node::shutdown_now() {
   http_->stop();
+  registry_->stop();
   raft_->stop();
   transport_->stop();
   signals_.cancel();

@@ -31,6 +31,10 @@ class PeerTransport;
 }
 class RaftNode;
 class KvService;
+namespace registry {
+class RaftPort;
+class RegistryService;
+}  // namespace registry
 
 class Node final : public http::ClusterInfo {
  public:
@@ -72,6 +76,8 @@ class Node final : public http::ClusterInfo {
   std::unique_ptr<RaftNode> raft_;
   std::unique_ptr<KvService> kv_;
   std::unique_ptr<http::WatchHub> hub_;
+  std::unique_ptr<registry::RaftPort> registry_port_;
+  std::unique_ptr<registry::RegistryService> registry_;
   http::Router router_;
   std::unique_ptr<http::HttpServer> http_;
   bool stopping_ = false;
