@@ -163,6 +163,15 @@ const proto::HealthCheck* CatalogTable::check(std::string_view node,
 std::map<std::string, std::vector<std::string>> CatalogTable::services(
     const InstanceFilter& filter) const {
   std::map<std::string, std::vector<std::string>> out;
+  if (filter.node_meta.empty()) {
+    for (const auto& [name, keys] : by_name_) {
+      std::vector<std::string>& tags = out[name];
+      auto counted = tags_.find(name);
+      if (counted == tags_.end()) continue;
+      for (const auto& [tag, count] : counted->second) tags.push_back(tag);
+    }
+    return out;
+  }
   for (const auto& [name, keys] : by_name_) {
     std::set<std::string> tags;
     bool any = false;
@@ -298,6 +307,18 @@ void CatalogTable::bump_check(const proto::HealthCheck& check,
 
 void CatalogTable::index_service(const std::string& key, const proto::Service& service) {
   by_name_[service.service()].insert(key);
+  // Each distinct tag of the instance counts once.
+  std::set<std::string_view> tags(service.tags().begin(), service.tags().end());
+  if (tags.empty()) return;
+  auto& counts = tags_[service.service()];
+  for (std::string_view tag : tags) {
+    auto it = counts.find(tag);
+    if (it == counts.end()) {
+      counts.emplace(std::string(tag), 1);
+    } else {
+      ++it->second;
+    }
+  }
 }
 
 void CatalogTable::unindex_service(const std::string& key, const proto::Service& service) {
@@ -306,6 +327,15 @@ void CatalogTable::unindex_service(const std::string& key, const proto::Service&
   auto entry = it->second.find(key);
   if (entry != it->second.end()) it->second.erase(entry);
   if (it->second.empty()) by_name_.erase(it);
+  auto counts = tags_.find(service.service());
+  if (counts == tags_.end()) return;
+  std::set<std::string_view> tags(service.tags().begin(), service.tags().end());
+  for (std::string_view tag : tags) {
+    auto tag_it = counts->second.find(tag);
+    if (tag_it == counts->second.end()) continue;
+    if (--tag_it->second == 0) counts->second.erase(tag_it);
+  }
+  if (counts->second.empty()) tags_.erase(counts);
 }
 
 bool CatalogTable::put_node(proto::Node node, const CatalogWriteContext& ctx) {
@@ -582,6 +612,7 @@ void CatalogTable::clear() {
   services_.clear();
   checks_.clear();
   by_name_.clear();
+  tags_.clear();
   node_ids_.clear();
   checks_by_owner_.clear();
   indexes_.clear();

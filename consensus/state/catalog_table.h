@@ -76,7 +76,8 @@ class CatalogTable final : public StateTable {
   [[nodiscard]] const proto::HealthCheck* check(std::string_view node,
                                                 std::string_view check_id) const;
   // /v1/catalog/services: service name -> its instances' tags (sorted,
-  // unique); only instances on nodes matching filter.node_meta.
+  // unique); only instances on nodes matching filter.node_meta. Without a
+// filter O(names + tags), with one it walks every instance.
   [[nodiscard]] std::map<std::string, std::vector<std::string>> services(
       const InstanceFilter& filter = {}) const;
   // /v1/catalog/service/:s, by (node, id).
@@ -162,6 +163,8 @@ class CatalogTable final : public StateTable {
   std::map<std::string, proto::Service, std::less<>> services_;     // "<node>/<id>"
   std::map<std::string, proto::HealthCheck, std::less<>> checks_;   // "<node>/<check id>"
   std::map<std::string, std::set<std::string, std::less<>>, std::less<>> by_name_;  // name -> keys
+  // name -> tag -> how many instances carry it (services() without a filter).
+  std::map<std::string, std::map<std::string, std::size_t, std::less<>>, std::less<>> tags_;
   std::map<std::string, std::string, std::less<>> node_ids_;  // node ID -> node name
   // "<node>/<service id>" ("<node>/" for node checks) -> check keys.
   std::map<std::string, std::set<std::string, std::less<>>, std::less<>> checks_by_owner_;

@@ -258,6 +258,29 @@ TEST(CatalogReads, FiltersAndHealth) {
   EXPECT_EQ(catalog.node_services("n").size(), 0u) << "prefix of a node name is not the node";
 }
 
+TEST(CatalogReads, ServiceTagsFollowReRegistrationAndRemoval) {
+  Harness h;
+  auto on_rack = [&](const std::string& node, const std::string& id,
+                     std::vector<std::string> tags) {
+    proto::CatalogRegister r = registration(node, "web", id, std::move(tags));
+    (*r.mutable_node()->mutable_meta())["rack"] = "r1";
+    ASSERT_TRUE(reg(h, r).status.is_ok());
+  };
+  on_rack("n1", "w1", {"a", "b", "a"});
+  on_rack("n2", "w2", {"b", "c"});
+  on_rack("n1", "w1", {"d"});  // re-registered: a and b leave w1
+  const InstanceFilter everything{{}, {{"rack", "r1"}}};
+  using Tags = std::map<std::string, std::vector<std::string>>;
+  EXPECT_EQ(h.store.catalog().services(), (Tags{{"web", {"b", "c", "d"}}}));
+  EXPECT_EQ(h.store.catalog().services(everything), h.store.catalog().services());
+  ASSERT_TRUE(h.run(make_deregister_command("n2", "w2")).ok);
+  EXPECT_EQ(h.store.catalog().services(), (Tags{{"web", {"d"}}}));
+  EXPECT_EQ(h.store.catalog().services(everything), h.store.catalog().services());
+  EXPECT_TRUE(h.store.catalog().services({{}, {{"rack", "r2"}}}).empty());
+  ASSERT_TRUE(h.run(make_deregister_command("n1")).ok);
+  EXPECT_TRUE(h.store.catalog().services().empty());
+}
+
 // ---------------------------------------------------------------- indexes
 
 TEST(RegistryIndexes, AWriteToServiceADoesNotMoveServiceB) {
