@@ -158,21 +158,89 @@ void RaftNode::on_join(std::string_view payload, transport::PeerTransport::Respo
   schedule_ready();
 }
 
-// The leader promotes learners whose log is close to its own, one change at
-// a time, up to cluster.max_voters voters.
+// Voter rules (issue 7, docs/discovery.md), checked by the leader every 20
+// ticks, one configuration change at a time:
+//  1. a server gossip reports as left is removed at once; one dead for
+//     cluster.dead_server_cleanup_after is removed too;
+//  2. caught-up, live learners are promoted while the voter count stays odd
+//     and at most cluster.max_voters: from an odd count only when two are
+//     ready (the second follows at the next check), from an even count one;
+//  3. more than cluster.max_voters voters (e.g. a larger bootstrap_expect),
+//     or an even count with no live learner on its way, demotes a follower
+//     (a failed one first): an even count has the fault tolerance of the odd
+//     count below it, with a larger quorum.
 void RaftNode::promote_caught_up_learners() {
   if (!is_leader()) return;
+  if (remove_departed_servers()) return;
   const auto& membership = raft_->config();
-  if (membership.voters.size() >= config_.cluster.max_voters) return;
+  const std::size_t max_voters = std::max<std::uint32_t>(1, config_.cluster.max_voters);
+  std::vector<NodeId> ready;
+  bool learner_on_its_way = false;
   for (NodeId learner : membership.learners) {
-    if (!raft_->caught_up(learner)) continue;
-    consensus::ConfChange change{consensus::ConfChangeType::kAddVoter, learner, ""};
+    const bool live = !server_health_ ||
+                      server_health_(learner).liveness == ServerLiveness::kAlive ||
+                      server_health_(learner).liveness == ServerLiveness::kUnknown;
+    if (!live) continue;
+    learner_on_its_way = true;
+    if (raft_->caught_up(learner)) ready.push_back(learner);
+  }
+  const std::size_t voters = membership.voters.size();
+  const bool promote = voters % 2 == 0 ? (voters + 1 <= max_voters && !ready.empty())
+                                       : (voters + 2 <= max_voters && ready.size() >= 2);
+  if (promote) {
+    consensus::ConfChange change{consensus::ConfChangeType::kAddVoter, ready.front(), ""};
     if (raft_->propose_conf_change(change).is_ok()) {
-      spdlog::info("promoting node {} to voter (caught up)", learner.value());
+      spdlog::info("promoting node {} to voter (caught up; {} voters -> {})",
+                   ready.front().value(), voters, voters + 1);
       schedule_ready();
     }
     return;
   }
+  if (voters > max_voters || (voters % 2 == 0 && !learner_on_its_way)) {
+    demote_for_odd_voters(voters > max_voters);
+  }
+}
+
+bool RaftNode::remove_departed_servers() {
+  if (!server_health_) return false;
+  for (NodeId member : raft_->config().members()) {
+    if (member == raft_config_.id) continue;
+    const ServerHealth health = server_health_(member);
+    const bool left = health.liveness == ServerLiveness::kLeft;
+    const bool dead_too_long = health.liveness == ServerLiveness::kFailed &&
+                               health.failed_for >= config_.cluster.dead_server_cleanup_after;
+    if (!left && !dead_too_long) continue;
+    consensus::ConfChange change{consensus::ConfChangeType::kRemoveNode, member, ""};
+    if (raft_->propose_conf_change(change).is_ok()) {
+      spdlog::info("removing node {} from the Raft configuration ({})", member.value(),
+                   left ? "it left the cluster"
+                        : "dead for longer than cluster.dead_server_cleanup_after");
+      schedule_ready();
+    }
+    return true;
+  }
+  return false;
+}
+
+bool RaftNode::demote_for_odd_voters(bool over_limit) {
+  const auto& membership = raft_->config();
+  if (membership.voters.size() < 2) return false;
+  NodeId chosen = kNoNode;
+  for (NodeId voter : membership.voters) {
+    if (voter == raft_config_.id) continue;
+    const bool failed =
+        server_health_ && server_health_(voter).liveness == ServerLiveness::kFailed;
+    if (failed || chosen == kNoNode || voter > chosen) chosen = voter;
+    if (failed) break;
+  }
+  if (chosen == kNoNode) return false;
+  consensus::ConfChange change{consensus::ConfChangeType::kDemoteToLearner, chosen, ""};
+  if (!raft_->propose_conf_change(change).is_ok()) return false;
+  spdlog::info("demoting node {} to learner ({} voters: {})", chosen.value(),
+               membership.voters.size(),
+               over_limit ? "more than cluster.max_voters" : "keeping the voter count odd");
+  schedule_ready();
+  return true;
 }
 
 void RaftNode::try_bootstrap() {

@@ -186,38 +186,47 @@ case_failover_test() {
   pass "failover-test: 3 rounds (kill, pause, partition) passed"
 }
 
-# Join a 4th node (learner, then voter), remove a node, transfer leadership;
-# removal and transfer are sent to followers, which relay them to the leader.
+# Join a 4th node (a learner while the 3 voters are odd), then a 5th (both
+# promoted: 5 voters), remove a node, transfer leadership; removal and
+# transfer are sent to followers, which relay them to the leader.
 case_membership() {
   up 3
   local leader
   leader=$(wait_leader 30 "" 0 1 2) || fail "no leader"
   for i in 1 2 3 4 5; do put 0 "m/$i" "v$i" || fail "write m/$i"; done
-  "$SYNOD" cluster add --dir "$DIR" >/dev/null || fail "cluster add failed"
-  mapfile -t HTTP < <(python3 -c "import json; print('\n'.join(n['http'] for n in json.load(open('$DIR/cluster.json'))['nodes']))")
-  mapfile -t PEER < <(python3 -c "import json; print('\n'.join(n['peer'] for n in json.load(open('$DIR/cluster.json'))['nodes']))")
-  local deadline=$(( SECONDS + 30 )) voters=0
-  while (( SECONDS < deadline )); do
-    voters=$(curl -sf -m 1 "http://${HTTP[0]}/v1/operator/raft/configuration" |
-             json 'sum(1 for s in d["Servers"] if s["Voter"])' 2>/dev/null || echo 0)
-    [[ "$voters" == 4 ]] && break
-    sleep 0.1
-  done
-  [[ "$voters" == 4 ]] || fail "node4 was not promoted to voter (voters: $voters)"
+  reload_layout() {
+    mapfile -t HTTP < <(python3 -c "import json; print('\n'.join(n['http'] for n in json.load(open('$DIR/cluster.json'))['nodes']))")
+    mapfile -t PEER < <(python3 -c "import json; print('\n'.join(n['peer'] for n in json.load(open('$DIR/cluster.json'))['nodes']))")
+  }
+  config_count() {  # config_count <python predicate on s>
+    curl -sf -m 1 "http://${HTTP[0]}/v1/operator/raft/configuration" |
+      json "sum(1 for s in d['Servers'] if $1)" 2>/dev/null || echo 0
+  }
+  wait_count() {  # wait_count <seconds> <want> <predicate>
+    local deadline=$(( SECONDS + $1 ))
+    while (( SECONDS < deadline )); do
+      [[ "$(config_count "$3")" == "$2" ]] && return 0
+      sleep 0.1
+    done
+    return 1
+  }
+  "$SYNOD" cluster add --dir "$DIR" >/dev/null || fail "cluster add (node4) failed"
+  reload_layout
+  wait_count 30 1 "s['ID']=='4' and not s['Voter']" || fail "node4 did not join as a learner"
+  local deadline=$(( SECONDS + 20 ))
+  while (( SECONDS < deadline )); do [[ "$(get 3 m/5)" == "v5" ]] && break; sleep 0.1; done
   [[ "$(get 3 m/5)" == "v5" ]] || fail "node4 does not read data written before it joined"
+  [[ "$(config_count "s['Voter']")" == 3 ]] || fail "node4 was promoted with 3 voters (even count)"
+  "$SYNOD" cluster add --dir "$DIR" >/dev/null || fail "cluster add (node5) failed"
+  reload_layout
+  wait_count 30 5 "s['Voter']" || fail "node4 and node5 were not both promoted (voters: $(config_count "s['Voter']"))"
   put 3 m/6 v6 || fail "write through node4"
   # Remove node4 through a follower.
   local follower=0
   [[ "$leader" == node1 ]] && follower=1
   curl -sf -m 5 -X DELETE "http://${HTTP[$follower]}/v1/operator/raft/peer?id=4" >/dev/null ||
     fail "remove node4 through a follower"
-  deadline=$(( SECONDS + 20 ))
-  while (( SECONDS < deadline )); do
-    [[ $(curl -sf -m 1 "http://${HTTP[0]}/v1/operator/raft/configuration" | json 'len(d["Servers"])') == 3 ]] && break
-    sleep 0.1
-  done
-  [[ $(curl -sf -m 1 "http://${HTTP[0]}/v1/operator/raft/configuration" | json 'len(d["Servers"])') == 3 ]] ||
-    fail "node4 still in the configuration after removal"
+  wait_count 20 0 "s['ID']=='4'" || fail "node4 still in the configuration after removal"
   kill -9 "$(pid_of node4)" 2>/dev/null
   # Transfer leadership to a follower, asked through another follower.
   local target="" via=""
@@ -231,7 +240,7 @@ case_membership() {
   now=$(wait_leader 10 "$leader" 0 1 2) || fail "leadership did not move from $leader"
   [[ "$now" == "node$((target + 1))" ]] || fail "leader is $now, expected node$((target + 1))"
   [[ "$(get 0 m/6)" == "v6" ]] || fail "m/6 lost"
-  pass "node4 joined and became a voter, was removed via a follower; leadership moved $leader -> $now"
+  pass "node4 joined as a learner, node5 made both voters (5), node4 removed via a follower; leadership moved $leader -> $now"
 }
 
 case "$CASE" in
