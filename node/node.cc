@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 
 #include "consensus/state/change_set.h"
+#include "node/discovery/agent_member_handlers.h"
+#include "node/discovery/discovery_service.h"
 #include "node/http/kv_handlers.h"
 #include "node/http/status_handlers.h"
 #include "node/kv_service.h"
@@ -55,6 +57,7 @@ Node::Node(config::NodeConfig config)
 
 Node::~Node() {
   if (http_) http_->stop();
+  if (discovery_) discovery_->stop();
   if (raft_) raft_->stop();
   if (transport_) transport_->stop();
 }
@@ -107,11 +110,34 @@ Status Node::start() {
   register_kv_routes(router_, *kv_, *hub_, kv_options);
   registry::register_registry_routes(router_, *registry_, *hub_);
   register_fault_routes();
+  discovery_ = std::make_unique<DiscoveryService>(
+      io_, config_,
+      DiscoveryService::Identity{config_.node.name, NodeId{config_.node.id},
+                                 {{"build", kVersion},
+                                  {"dc", config_.node.datacenter},
+                                  {"peer", config_.addresses.advertise_peer.empty()
+                                               ? config_.addresses.peer
+                                               : config_.addresses.advertise_peer}}},
+      transport_);
+  discovery_->set_meta_source([this] {
+    const auto info = agent_info();
+    return synod::discovery::Meta{{"role", info.role}, {"http", info.http_address}};
+  });
+  raft_->set_server_health(discovery_->server_health_source());
+  register_agent_member_routes(
+      router_, *discovery_,
+      make_leave_action(
+          io_, *discovery_,
+          [this](std::function<void(Status)> done) {
+            raft_->remove_member(NodeId{config_.node.id}, std::move(done));
+          },
+          [this] { stop(); }));
   http_ = std::make_unique<http::HttpServer>(io_, config_.http, router_);
 
   SYNOD_RETURN_IF_ERROR(transport_->start().with_context("addresses.peer"));
   SYNOD_RETURN_IF_ERROR(http_->listen(config_.addresses.http).with_context("addresses.http"));
   raft_->start();
+  SYNOD_RETURN_IF_ERROR(discovery_->start().with_context("addresses.gossip"));
   registry_->start();
   spdlog::info("synod {} node {} (id {}) peer {} http {} backend {}", kVersion,
                config_.node.name, config_.node.id, transport_->listen_address(),
@@ -139,6 +165,7 @@ void Node::stop() {
 void Node::shutdown_now() {
   http_->stop();
   registry_->stop();
+  discovery_->stop();
   raft_->stop();
   transport_->stop();
   signals_.cancel();
@@ -199,7 +226,12 @@ http::RaftConfiguration Node::raft_configuration() const {
   for (NodeId id : membership.members()) {
     http::RaftServer server;
     server.id = id.to_string();
-    server.node = id == NodeId{config_.node.id} ? config_.node.name : "node-" + id.to_string();
+    server.node = config_.node.name;
+    if (id != NodeId{config_.node.id}) {
+      // Names of other servers come from gossip.
+      auto member = discovery_ ? discovery_->member_by_id(id) : std::nullopt;
+      server.node = member ? member->name : "node-" + id.to_string();
+    }
     server.address = raft_->address_of(id);
     server.leader = id == leader;
     server.voter = membership.is_voter(id);

@@ -30,6 +30,7 @@ namespace transport {
 class PeerTransport;
 }
 class RaftNode;
+class DiscoveryService;
 class KvService;
 namespace registry {
 class RaftPort;
@@ -74,6 +75,7 @@ class Node final : public http::ClusterInfo {
   std::shared_ptr<transport::PeerTransport> transport_;
   std::shared_ptr<crypto::KeyringStore> crypto_keyring_;  // null when crypto.enabled is false
   std::unique_ptr<RaftNode> raft_;
+  std::unique_ptr<DiscoveryService> discovery_;  // gossip membership (docs/discovery.md)
   std::unique_ptr<KvService> kv_;
   std::unique_ptr<http::WatchHub> hub_;
   std::unique_ptr<registry::RaftPort> registry_port_;

@@ -32,6 +32,7 @@
 #include "consensus/raft.h"
 #include "consensus/state/apply_result.h"
 #include "consensus/state/state_store.h"
+#include "node/discovery/server_health.h"
 #include "node/storage_worker.h"
 #include "node/transport/peer_transport.h"
 #include "persistence/backend.h"
@@ -77,6 +78,10 @@ class RaftNode {
 
   // Called after every applied batch with the records it changed.
   void set_change_callback(ChangeCallback callback) { on_change_ = std::move(callback); }
+  // Gossip's view of the servers (node/discovery): the leader removes failed
+  // and departed servers and promotes only live learners (voter rules in
+  // raft_node_membership.cc). Unset: no cleanup, promotion by catch-up only.
+  void set_server_health(ServerHealthSource source) { server_health_ = std::move(source); }
 
   // --- observation (loop thread) ---
   [[nodiscard]] const consensus::state::StateStore& state() const { return state_; }
@@ -110,6 +115,8 @@ class RaftNode {
   void try_join();
   void on_join(std::string_view payload, transport::PeerTransport::Responder reply);
   void promote_caught_up_learners();
+  bool remove_departed_servers();
+  bool demote_for_odd_voters(bool over_limit);
   void forward_admin(std::uint8_t op, NodeId node, std::function<void(Status)> done);
   void on_admin(std::string_view payload, transport::PeerTransport::Responder reply);
   void bootstrap_with(const std::vector<NodeId>& voters);
@@ -165,6 +172,7 @@ class RaftNode {
   MonoTime last_leader_contact_;
   NodeId last_leader_;
   ChangeCallback on_change_;
+  ServerHealthSource server_health_;
 };
 
 }  // namespace synod::node
