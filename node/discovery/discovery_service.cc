@@ -88,7 +88,7 @@ DiscoveryService::DiscoveryService(asio::io_context& io, const config::NodeConfi
                                               identity.id.value(), config_.addresses.gossip);
   options.meta = std::move(identity.meta);
   core_ = std::make_unique<gossip::Memberlist>(std::move(options), SystemClock::instance(),
-                                               random_, *this, sealer_);
+                                               random_, static_cast<gossip::PacketSink&>(*this), sealer_);
   core_->set_observer([this](const MemberEvent& event) { on_event(event); });
 }
 
@@ -116,7 +116,7 @@ Status DiscoveryService::start() {
   auto options = core_->options();
   options.address = advertised_gossip(config_, port);
   core_ = std::make_unique<gossip::Memberlist>(std::move(options), SystemClock::instance(),
-                                               random_, *this, sealer_);
+                                               random_, static_cast<gossip::PacketSink&>(*this), sealer_);
   core_->set_observer([this](const MemberEvent& event) { on_event(event); });
 
   if (!config_.gossip.encrypt) {
