@@ -122,13 +122,12 @@ void BM_CheckStatusChange(benchmark::State& state) {
   std::size_t i = 0;
   for (auto _ : state) {
     const std::size_t instance = (i * 7919) % (kServices * kInstancesPerService);
-    const std::string id = "svc-" + std::to_string(instance % kServices) + "-" +
-                           std::to_string(instance / kServices);
+    const std::string id =
+        "svc-" + std::to_string(instance % kServices) + "-" + std::to_string(instance / kServices);
     const auto status = (i++ % 2 == 0) ? proto::HEALTH_WARNING : proto::HEALTH_PASSING;
-    Entry entry = entry_for(
-        make_check_status_command({check_status_update(node_name(instance), "check-" + id,
-                                                       status, "HTTP GET: 200 OK")}),
-        index++);
+    Entry entry = entry_for(make_check_status_command({check_status_update(
+                                node_name(instance), "check-" + id, status, "HTTP GET: 200 OK")}),
+                            index++);
     ApplyResult result = store->apply(entry);
     benchmark::DoNotOptimize(store->records_for(store->take_changes()));
     if (!result.ok) state.SkipWithError("status update missed its check");

@@ -86,8 +86,7 @@ bool same_content(const Message& current, Message next) {
 }
 
 template <typename Message>
-Status parse_record(std::string_view what, std::string_view key, ByteView value,
-                    Message* message) {
+Status parse_record(std::string_view what, std::string_view key, ByteView value, Message* message) {
   if (!message->ParseFromArray(value.data(), static_cast<int>(value.size()))) {
     return corruption(std::string(what) + " record \"" + std::string(key) + "\" does not decode");
   }
@@ -285,8 +284,9 @@ void CatalogTable::bump(std::string_view resource, const CatalogWriteContext& ct
 // Health and catalog reads of a service show its node (and the node's
 // checks), so a node-level change moves every service hosted there.
 void CatalogTable::bump_service_watchers(std::string_view node, const CatalogWriteContext& ctx) {
-  for_each_under(services_, node_prefix(node),
-                 [&](const proto::Service& service) { bump(resources::service(service.service()), ctx); });
+  for_each_under(services_, node_prefix(node), [&](const proto::Service& service) {
+    bump(resources::service(service.service()), ctx);
+  });
 }
 
 void CatalogTable::bump_check(const proto::HealthCheck& check,

@@ -77,7 +77,7 @@ class CatalogTable final : public StateTable {
                                                 std::string_view check_id) const;
   // /v1/catalog/services: service name -> its instances' tags (sorted,
   // unique); only instances on nodes matching filter.node_meta. Without a
-// filter O(names + tags), with one it walks every instance.
+  // filter O(names + tags), with one it walks every instance.
   [[nodiscard]] std::map<std::string, std::vector<std::string>> services(
       const InstanceFilter& filter = {}) const;
   // /v1/catalog/service/:s, by (node, id).
@@ -89,8 +89,7 @@ class CatalogTable final : public StateTable {
                                                           const InstanceFilter& filter = {},
                                                           bool passing_only = false) const;
   // /v1/health/checks/:s: the checks of every instance of the service.
-  [[nodiscard]] std::vector<const proto::HealthCheck*> service_checks(
-      std::string_view name) const;
+  [[nodiscard]] std::vector<const proto::HealthCheck*> service_checks(std::string_view name) const;
   // /v1/health/state/:state; nullopt = "any".
   [[nodiscard]] std::vector<const proto::HealthCheck*> checks_in_state(
       std::optional<proto::HealthStatus> status) const;
@@ -160,8 +159,8 @@ class CatalogTable final : public StateTable {
   [[nodiscard]] bool node_matches(const proto::Node& node, const InstanceFilter& filter) const;
 
   std::map<std::string, proto::Node, std::less<>> nodes_;
-  std::map<std::string, proto::Service, std::less<>> services_;     // "<node>/<id>"
-  std::map<std::string, proto::HealthCheck, std::less<>> checks_;   // "<node>/<check id>"
+  std::map<std::string, proto::Service, std::less<>> services_;    // "<node>/<id>"
+  std::map<std::string, proto::HealthCheck, std::less<>> checks_;  // "<node>/<check id>"
   std::map<std::string, std::set<std::string, std::less<>>, std::less<>> by_name_;  // name -> keys
   // name -> tag -> how many instances carry it (services() without a filter).
   std::map<std::string, std::map<std::string, std::size_t, std::less<>>, std::less<>> tags_;

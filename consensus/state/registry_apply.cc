@@ -59,8 +59,7 @@ Result<bool> apply_register(const proto::CatalogRegister& request, RegistryTable
     proto::HealthCheck check = given;
     check.set_node(name);
     if (check.check_id().empty()) check.set_check_id(check.name());
-    if (!check.service_id().empty() &&
-        !(service && service->id() == check.service_id()) &&
+    if (!check.service_id().empty() && !(service && service->id() == check.service_id()) &&
         catalog.service(name, check.service_id()) == nullptr) {
       return failed_precondition("Missing service registration: check \"" + check.check_id() +
                                  "\" names unknown service ID \"" + check.service_id() + "\"");

@@ -1,10 +1,10 @@
 #include "consensus/state/registry_codec.h"
 
-#include <array>
-#include <utility>
-
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+
+#include <array>
+#include <utility>
 
 namespace synod::consensus::state {
 namespace {
@@ -222,8 +222,7 @@ proto::Command make_deregister_command(std::string_view node, std::string_view s
 }
 
 proto::CheckStatusUpdate check_status_update(std::string_view node, std::string_view check_id,
-                                             proto::HealthStatus status,
-                                             std::string_view output) {
+                                             proto::HealthStatus status, std::string_view output) {
   proto::CheckStatusUpdate update;
   update.set_node(std::string(node));
   update.set_check_id(std::string(check_id));

@@ -27,8 +27,7 @@ std::string node_sessions(std::string_view node) { return named("session-node", 
 }  // namespace resources
 
 std::vector<std::string> changed_resources(const ChangeSet& changes) {
-  static constexpr std::array<std::string_view, 2> kPrefixes = {"catalog/index/",
-                                                                "session/index/"};
+  static constexpr std::array<std::string_view, 2> kPrefixes = {"catalog/index/", "session/index/"};
   std::vector<std::string> out;
   for (std::string_view prefix : kPrefixes) {
     const auto& keys = changes.keys(RecordTable::kMeta);

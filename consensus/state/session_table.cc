@@ -172,8 +172,8 @@ Status SessionTable::load_record(RecordTable table, std::string_view key, ByteVi
     return corruption("unknown session meta record " + quoted_key);
   }
   if (table != RecordTable::kSessions) {
-    return corruption("the session table does not store " +
-                      std::string(record_table_name(table)) + " record " + quoted_key);
+    return corruption("the session table does not store " + std::string(record_table_name(table)) +
+                      " record " + quoted_key);
   }
   proto::Session session;
   if (!session.ParseFromArray(value.data(), static_cast<int>(value.size()))) {

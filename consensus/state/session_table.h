@@ -63,8 +63,7 @@ class SessionTable final : public StateTable, public SessionChecker {
   // Adds a new session (id unused; create/modify index set to `index`).
   void insert(proto::Session session, std::uint64_t index, ChangeSet& changes);
   // Removes the session; the removed record, or nullopt if there was none.
-  std::optional<proto::Session> erase(std::string_view id, std::uint64_t index,
-                                      ChangeSet& changes);
+  std::optional<proto::Session> erase(std::string_view id, std::uint64_t index, ChangeSet& changes);
 
   // ---- StateTable ----
   [[nodiscard]] std::string_view owner() const override { return "session"; }

@@ -37,9 +37,7 @@ struct StateStore::Tables {
   // The KV table asks the session table whether a lock's session is valid.
   Tables() : kv(&sessions) {}
   [[nodiscard]] std::vector<StateTable*> all() { return {&kv, &catalog, &sessions}; }
-  [[nodiscard]] std::vector<const StateTable*> all() const {
-    return {&kv, &catalog, &sessions};
-  }
+  [[nodiscard]] std::vector<const StateTable*> all() const { return {&kv, &catalog, &sessions}; }
   [[nodiscard]] RegistryTables registry() { return {catalog, sessions, kv}; }
   KvStore kv;
   CatalogTable catalog;
@@ -49,9 +47,7 @@ struct StateStore::Tables {
 StateStore::StateStore() : tables_(make_tables()) {}
 StateStore::~StateStore() = default;
 
-std::unique_ptr<StateStore::Tables> StateStore::make_tables() {
-  return std::make_unique<Tables>();
-}
+std::unique_ptr<StateStore::Tables> StateStore::make_tables() { return std::make_unique<Tables>(); }
 
 const KvStore& StateStore::kv() const { return tables_->kv; }
 const CatalogTable& StateStore::catalog() const { return tables_->catalog; }

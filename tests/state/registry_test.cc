@@ -48,7 +48,8 @@ ApplyResult reg(Harness& h, proto::CatalogRegister r) {
 
 ApplyResult set_status(Harness& h, const std::string& node, const std::string& check,
                        proto::HealthStatus status, std::uint64_t now_ms = 0) {
-  return h.run(make_check_status_command({check_status_update(node, check, status, "out")}, now_ms));
+  return h.run(
+      make_check_status_command({check_status_update(node, check, status, "out")}, now_ms));
 }
 
 proto::Session session(const std::string& id, const std::string& node,
@@ -211,12 +212,12 @@ TEST(CatalogChecks, StatusUpdatesOnlyMoveWhatChanged) {
   EXPECT_FALSE(batch.ok) << "one update named a missing check";
   EXPECT_EQ(h.store.catalog().check("n2", "serfHealth")->status(), proto::HEALTH_CRITICAL);
 
-  EXPECT_EQ(prepare_command(make_check_status_command({check_status_update(
-                                "n1", "x", proto::HEALTH_UNSPECIFIED)}),
-                            1)
-                .status()
-                .code(),
-            StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      prepare_command(
+          make_check_status_command({check_status_update("n1", "x", proto::HEALTH_UNSPECIFIED)}), 1)
+          .status()
+          .code(),
+      StatusCode::kInvalidArgument);
 }
 
 TEST(CatalogReads, FiltersAndHealth) {
@@ -312,9 +313,9 @@ TEST(RegistryIndexes, NodeChecksMoveEveryServiceOnTheNode) {
   Harness h;
   proto::CatalogRegister r = registration("n1", "a");
   *r.add_checks() = make_check("serfHealth", proto::HEALTH_PASSING);
-  ASSERT_TRUE(reg(h, r).status.is_ok());                          // 1
-  ASSERT_TRUE(reg(h, registration("n1", "b")).status.is_ok());   // 2
-  ASSERT_TRUE(reg(h, registration("n2", "c")).status.is_ok());   // 3
+  ASSERT_TRUE(reg(h, r).status.is_ok());                                      // 1
+  ASSERT_TRUE(reg(h, registration("n1", "b")).status.is_ok());                // 2
+  ASSERT_TRUE(reg(h, registration("n2", "c")).status.is_ok());                // 3
   ASSERT_TRUE(set_status(h, "n1", "serfHealth", proto::HEALTH_CRITICAL).ok);  // 4
   EXPECT_EQ(h.store.catalog().index("service:a"), 4u);
   EXPECT_EQ(h.store.catalog().index("service:b"), 4u);
@@ -461,9 +462,9 @@ TEST(Sessions, NodeDeregisterAndCheckRemovalInvalidate) {
 
 TEST(Sessions, IndexesAndRenew) {
   Harness h;
-  two_nodes(h);                                    // 1, 2
-  ASSERT_TRUE(h.add_session("a", "n1").ok);        // 3
-  ASSERT_TRUE(h.add_session("b", "n2").ok);        // 4
+  two_nodes(h);                              // 1, 2
+  ASSERT_TRUE(h.add_session("a", "n1").ok);  // 3
+  ASSERT_TRUE(h.add_session("b", "n2").ok);  // 4
   const SessionTable& sessions = h.store.sessions();
   EXPECT_EQ(sessions.index("session:a"), 3u);
   EXPECT_EQ(sessions.index("session-node:n1"), 3u);
@@ -581,16 +582,16 @@ TEST(RegistryRecords, ColumnsFollowThePersistenceSchema) {
     if (!first.contains(change.table)) first.emplace(change.table, *change.record);
   }
   EXPECT_EQ(first[RecordTable::kServices].columns,
-            (std::vector<RecordColumn>{std::string("n1"), std::string("web-1"),
-                                       std::string("web"), std::monostate{}, std::int64_t{8080},
+            (std::vector<RecordColumn>{std::string("n1"), std::string("web-1"), std::string("web"),
+                                       std::monostate{}, std::int64_t{8080},
                                        std::string("v1,primary"), std::int64_t{1}}));
   EXPECT_EQ(first[RecordTable::kChecks].columns,
             (std::vector<RecordColumn>{std::string("n1"), std::string("serfHealth"),
                                        std::string("serfHealth check"), std::string("passing"),
                                        std::monostate{}, std::int64_t{1}}));
   EXPECT_EQ(first[RecordTable::kNodes].columns,
-            (std::vector<RecordColumn>{std::monostate{}, std::string("10.1.0.2"),
-                                       std::monostate{}, std::int64_t{1}}));
+            (std::vector<RecordColumn>{std::monostate{}, std::string("10.1.0.2"), std::monostate{},
+                                       std::int64_t{1}}));
   EXPECT_EQ(first[RecordTable::kSessions].columns,
             (std::vector<RecordColumn>{std::monostate{}, std::string("n1"), std::monostate{},
                                        std::string("release"), std::string("15s"), std::string(""),
