@@ -9,6 +9,8 @@ NODES ?= 3
 JOBS ?= $(shell nproc)
 # ctest parallelism; tests that start clusters or servers take resource locks.
 TEST_JOBS ?= 2
+# Seconds each libFuzzer target runs during `make test` (scripts/fuzz.sh).
+FUZZ_SECONDS ?= 15
 # Let ccache share objects between clones of this repo in different folders.
 export CCACHE_BASEDIR := $(CURDIR)
 
@@ -30,6 +32,7 @@ run: build
 
 test: build
 	@cd $(BUILD_DIR) && ctest --output-on-failure --no-tests=error -j $(TEST_JOBS) --timeout 1200
+	@bash scripts/fuzz.sh $(FUZZ_SECONDS)  # libFuzzer targets, bounded (docs/crypto.md)
 
 bench-etcd: build
 	@bash bench/compare_etcd.sh $(BUILD_DIR)
