@@ -17,6 +17,7 @@
 #include "node/raft_node.h"
 #include "node/storage_options.h"
 #include "node/transport/peer_transport.h"
+#include "node/transport/gossip_sealer.h"
 #include "node/transport/secure_setup.h"
 #include "node/version.h"
 #include "persistence/redis_backend.h"
@@ -118,7 +119,10 @@ Status Node::start() {
                                   {"peer", config_.addresses.advertise_peer.empty()
                                                ? config_.addresses.peer
                                                : config_.addresses.advertise_peer}}},
-      transport_);
+      transport_,
+      config_.gossip.encrypt && crypto_keyring_  // gossip sealed with the keyring (docs/crypto.md)
+          ? std::make_shared<transport::GossipSealer>(crypto_keyring_)
+          : nullptr);
   discovery_->set_meta_source([this] {
     const auto info = agent_info();
     return synod::discovery::Meta{{"role", info.role}, {"http", info.http_address}};
