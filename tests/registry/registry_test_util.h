@@ -132,6 +132,7 @@ class RegistryServer {
   RegistryService& service() { return *service_; }
   LocalPort& consensus() { return *port_; }
   http::WatchHub& hub() { return *hub_; }
+  http::Router& router() { return server_.router(); }
 
  private:
   http::testing::TestServer server_;
