@@ -271,6 +271,49 @@ TEST_F(RegistryEndpoints, SelectPicksHealthyInstancesByStrategy) {
   EXPECT_EQ(server.call("GET", "/v1/synod/select/api?strategy=nope").status / 100, 4);
 }
 
+TEST_F(RegistryEndpoints, AgentChecksUpdateAndReplaceExistingChecks) {
+  ASSERT_EQ(server
+                .call("PUT", "/v1/agent/service/register",
+                      R"({"ID": "q", "Name": "queue", "Checks": [{"TTL": "30s"}, {"TTL": "30s"}]})")
+                .status,
+            200);
+  auto checks = server.get_json("/v1/agent/checks");
+  EXPECT_TRUE(checks.contains("service:q:1"));
+  EXPECT_TRUE(checks.contains("service:q:2"));
+  EXPECT_EQ(server
+                .call("PUT", "/v1/agent/check/register",
+                      R"({"Name": "orphan", "ServiceID": "nope", "TTL": "10s"})")
+                .status,
+            400);
+  ASSERT_EQ(server
+                .call("PUT", "/v1/agent/check/update/service:q:1",
+                      R"({"Status": "warning", "Output": "slow"})")
+                .status,
+            200);
+  EXPECT_EQ(
+      server.call("PUT", "/v1/agent/check/update/service:q:1", R"({"Status": "bogus"})").status,
+      400);
+  ASSERT_TRUE(server.eventually([&] {
+    const auto* c = server.service().state().catalog().check("node-a", "service:q:1");
+    return c != nullptr && c->status() == proto::HEALTH_WARNING && c->output() == "slow";
+  }));
+  EXPECT_EQ(server.get_json("/v1/health/state/warning").size(), 1u);
+  EXPECT_GE(server.get_json("/v1/health/state/any").size(), 3u);
+  // Re-register with one check and ?replace-existing-checks: the others go.
+  ASSERT_EQ(server
+                .call("PUT", "/v1/agent/service/register?replace-existing-checks",
+                      R"({"ID": "q", "Name": "queue", "Check": {"CheckID": "only", "TTL": "30s"}})")
+                .status,
+            200);
+  ASSERT_TRUE(server.eventually([&] {
+    return server.service().state().catalog().check("node-a", "service:q:1") == nullptr &&
+           server.service().state().catalog().check("node-a", "service:q:2") == nullptr;
+  }));
+  EXPECT_TRUE(server.get_json("/v1/agent/checks").contains("only"));
+  ASSERT_EQ(server.call("PUT", "/v1/agent/check/deregister/only").status, 200);
+  EXPECT_FALSE(server.get_json("/v1/agent/checks").contains("only"));
+}
+
 TEST(RegistrySessions, TtlExpiryInvalidatesAndFailoverRestartsTimers) {
   auto options = testing::test_options();
   options.session_ttl_multiplier = 0.02;  // 10 s TTL -> 200 ms here
