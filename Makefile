@@ -28,7 +28,8 @@ build: configure
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
 
 run: build
-	@$(BUILD_DIR)/bin/synod cluster up -n $(NODES) --dir $(CLUSTER_DIR) --foreground
+	@$(BUILD_DIR)/bin/synod models demo $(CLUSTER_DIR)-models >/dev/null
+	@$(BUILD_DIR)/bin/synod cluster up -n $(NODES) --dir $(CLUSTER_DIR) --models $(CLUSTER_DIR)-models --foreground
 
 test: build
 	@cd $(BUILD_DIR) && ctest --output-on-failure --no-tests=error -j $(TEST_JOBS) --timeout 1200

@@ -39,6 +39,7 @@ int main(int argc, char** argv) {
   cli::register_failover_test_command(app, global, action);
   cli::register_data_commands(app, global, action);
   cli::register_keys_commands(app, global, action);
+  cli::register_models_commands(app, global, action);
   cli::register_registry_commands(app, global, action);
 
   try {

@@ -11,6 +11,7 @@
 #include "node/discovery/discovery_service.h"
 #include "node/http/kv_handlers.h"
 #include "node/http/status_handlers.h"
+#include "node/inference/inference_service.h"
 #include "node/kv_service.h"
 #include "node/registry/raft_port.h"
 #include "node/registry/registry_handlers.h"
@@ -58,6 +59,7 @@ Node::Node(config::NodeConfig config)
 
 Node::~Node() {
   if (http_) http_->stop();
+  if (inference_) inference_->stop();
   if (discovery_) discovery_->stop();
   if (raft_) raft_->stop();
   if (transport_) transport_->stop();
@@ -136,11 +138,14 @@ Status Node::start() {
             raft_->remove_member(NodeId{config_.node.id}, std::move(done));
           },
           [this] { stop(); }));
+  inference_ = std::make_unique<inference::InferenceService>(io_, config_, transport_, random_);
+  inference_->register_routes(router_);
   http_ = std::make_unique<http::HttpServer>(io_, config_.http, router_);
 
   SYNOD_RETURN_IF_ERROR(transport_->start().with_context("addresses.peer"));
   SYNOD_RETURN_IF_ERROR(http_->listen(config_.addresses.http).with_context("addresses.http"));
   raft_->start();
+  inference_->start();
   SYNOD_RETURN_IF_ERROR(discovery_->start().with_context("addresses.gossip"));
   registry_->start();
   spdlog::info("synod {} node {} (id {}) peer {} http {} backend {}", kVersion,
@@ -168,6 +173,7 @@ void Node::stop() {
 
 void Node::shutdown_now() {
   http_->stop();
+  inference_->stop();
   registry_->stop();
   discovery_->stop();
   raft_->stop();

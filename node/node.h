@@ -29,6 +29,9 @@ namespace synod::node {
 namespace transport {
 class PeerTransport;
 }
+namespace inference {
+class InferenceService;
+}
 class RaftNode;
 class DiscoveryService;
 class KvService;
@@ -77,6 +80,7 @@ class Node final : public http::ClusterInfo {
   std::unique_ptr<RaftNode> raft_;
   std::unique_ptr<DiscoveryService> discovery_;  // gossip membership (docs/discovery.md)
   std::unique_ptr<KvService> kv_;
+  std::unique_ptr<inference::InferenceService> inference_;
   std::unique_ptr<http::WatchHub> hub_;
   std::unique_ptr<registry::RaftPort> registry_port_;
   std::unique_ptr<registry::RegistryService> registry_;

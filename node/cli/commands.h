@@ -29,6 +29,8 @@ void register_cluster_commands(CLI::App& app, GlobalOptions& global, Action& act
 void register_data_commands(CLI::App& app, GlobalOptions& global, Action& action);
 // keys gen|list|install|use|remove|backup|restore (docs/crypto.md).
 void register_keys_commands(CLI::App& app, GlobalOptions& global, Action& action);
+// models list|load|unload|demo, infer, bench infer (after register_bench_commands).
+void register_models_commands(CLI::App& app, GlobalOptions& global, Action& action);
 
 // Exit codes shared by all commands.
 inline constexpr int kExitOk = 0;
