@@ -19,6 +19,7 @@
 #include "node/storage_options.h"
 #include "node/transport/peer_transport.h"
 #include "node/transport/gossip_sealer.h"
+#include "node/transport/keyring_handlers.h"
 #include "node/transport/secure_setup.h"
 #include "node/version.h"
 #include "persistence/redis_backend.h"
@@ -113,6 +114,9 @@ Status Node::start() {
   register_kv_routes(router_, *kv_, *hub_, kv_options);
   registry::register_registry_routes(router_, *registry_, *hub_);
   register_fault_routes();
+  transport::register_keyring_routes(router_, crypto_keyring_,  // /v1/operator/keyring
+                                     crypto::keyring_path(config_.node.data_dir),
+                                     config_.node.datacenter);
   discovery_ = std::make_unique<DiscoveryService>(
       io_, config_,
       DiscoveryService::Identity{config_.node.name, NodeId{config_.node.id},
