@@ -28,8 +28,9 @@ declare -A CORPUS=(
   [crypto_frame_fuzz]=tests/fuzz/crypto/corpus/frame
 )
 targets=()
+all_targets=$(ninja -C "$BUILD" -t targets all 2>/dev/null)
 for t in "${!CORPUS[@]}"; do
-  if ninja -C "$BUILD" -t targets all 2>/dev/null | grep -q "^$t:"; then targets+=("$t"); fi
+  if grep -q "^$t: " <<<"$all_targets"; then targets+=("$t"); fi
 done
 [[ ${#targets[@]} -gt 0 ]] || { echo "fuzz.sh: no fuzz targets configured" >&2; exit 1; }
 ninja -C "$BUILD" -j "$JOBS" "${targets[@]}"
