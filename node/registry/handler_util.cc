@@ -36,24 +36,35 @@ void serve_read(RegistryService& service, http::WatchHub& hub, const http::HttpR
     filter = std::move(*parsed);
   }
   const auto consistency = options->consistency;
-  http::BlockingQuery query =
-      [&service, consistency, read = std::move(read),
-       filter = std::move(filter)](std::function<void(http::BlockingResult)> done) {
-        service.read(consistency, [&service, read, filter, done = std::move(done)](Status st) {
-          if (!st.is_ok()) return done({text_error(st), 0, true});
-          auto out = read(service.state());
-          if (!out) {
-            auto response = text_error(out.status());
-            const std::uint64_t index = service.state().catalog().index("catalog");
-            http::set_consul_headers(response, index, service.leader_view());
-            return done({std::move(response), index, out.status().code() != StatusCode::kNotFound});
-          }
-          if (filter) http::filter_json(*filter, out->body);
-          auto response = json_response(out->body);
-          http::set_consul_headers(response, out->index, service.leader_view());
-          done({std::move(response), out->index, false});
-        });
-      };
+  // The cache key: the target without the blocking parameters.
+  std::string key = request.path + "?";
+  for (const auto& [name, value] : request.query) {
+    if (name != "index" && name != "wait") key += name + "=" + value + "&";
+  }
+  http::BlockingQuery query = [&service, consistency, read = std::move(read),
+                               filter = std::move(filter),
+                               key](std::function<void(http::BlockingResult)> done) {
+    service.read(consistency, [&service, read, filter, key, done = std::move(done)](Status st) {
+      if (!st.is_ok()) return done({text_error(st), 0, true});
+      if (const auto* hit = service.cached_read(key)) {
+        auto response = http::HttpResponse::text(hit->body, 200, "application/json");
+        http::set_consul_headers(response, hit->index, service.leader_view());
+        return done({std::move(response), hit->index, false});
+      }
+      auto out = read(service.state());
+      if (!out) {
+        auto response = text_error(out.status());
+        const std::uint64_t index = service.state().catalog().index("catalog");
+        http::set_consul_headers(response, index, service.leader_view());
+        return done({std::move(response), index, out.status().code() != StatusCode::kNotFound});
+      }
+      if (filter) http::filter_json(*filter, out->body);
+      auto response = json_response(out->body);
+      service.cache_read(key, {response.body, out->index});
+      http::set_consul_headers(response, out->index, service.leader_view());
+      done({std::move(response), out->index, false});
+    });
+  };
   http::serve_blocking(hub, std::move(resources), *options, std::move(query), std::move(respond),
                        request.client_gone);
 }

@@ -124,6 +124,21 @@ void RegistryService::on_applied(const state::ChangeSet& changes, std::uint64_t 
   }
 }
 
+const RegistryService::CachedRead* RegistryService::cached_read(const std::string& key) const {
+  if (state().applied_index().value() != cache_applied_) return nullptr;
+  auto it = read_cache_.find(key);
+  return it == read_cache_.end() ? nullptr : &it->second;
+}
+
+void RegistryService::cache_read(const std::string& key, CachedRead value) {
+  const std::uint64_t applied = state().applied_index().value();
+  if (applied != cache_applied_ || read_cache_.size() >= 4096) {
+    read_cache_.clear();
+    cache_applied_ = applied;
+  }
+  read_cache_[key] = std::move(value);
+}
+
 Status RegistryService::validate_runnable(const proto::HealthCheck& check) const {
   if (check.definition().args_size() > 0 && !options_.enable_script) {
     return invalid_argument(

@@ -122,6 +122,17 @@ class RegistryService {
   Result<Selection> select(const std::string& service, const std::string& strategy,
                            const std::optional<std::string>& key);
 
+  // Rendered answers valid at the current applied index, keyed by request
+  // target (without ?index/&wait): when a write wakes thousands of watchers
+  // of one query, the first renders and the rest reuse it. Cleared by the
+  // next applied change.
+  struct CachedRead {
+    std::string body;
+    std::uint64_t index = 0;
+  };
+  [[nodiscard]] const CachedRead* cached_read(const std::string& key) const;
+  void cache_read(const std::string& key, CachedRead value);
+
   // Sessions whose TTL timer runs here (leader), for tests and metrics.
   [[nodiscard]] std::size_t session_timers() const { return session_timers_.size(); }
   [[nodiscard]] CheckRunner& runner() { return runner_; }
@@ -147,6 +158,8 @@ class RegistryService {
   std::map<std::string, std::unique_ptr<asio::steady_timer>> session_timers_;
   std::map<std::string, std::unique_ptr<loadbalance::Strategy>> strategies_;  // "svc\0strategy"
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  std::uint64_t cache_applied_ = 0;
+  std::map<std::string, CachedRead> read_cache_;
 };
 
 }  // namespace synod::node::registry
