@@ -13,13 +13,13 @@
 #include "node/http/status_handlers.h"
 #include "node/inference/inference_service.h"
 #include "node/kv_service.h"
+#include "node/raft_node.h"
 #include "node/registry/raft_port.h"
 #include "node/registry/registry_handlers.h"
-#include "node/raft_node.h"
 #include "node/storage_options.h"
-#include "node/transport/peer_transport.h"
 #include "node/transport/gossip_sealer.h"
 #include "node/transport/keyring_handlers.h"
+#include "node/transport/peer_transport.h"
 #include "node/transport/secure_setup.h"
 #include "node/version.h"
 #include "persistence/redis_backend.h"
@@ -29,10 +29,13 @@ namespace {
 
 std::string role_text(consensus::Role role) {
   switch (role) {
-    case consensus::Role::kLeader: return "leader";
+    case consensus::Role::kLeader:
+      return "leader";
     case consensus::Role::kCandidate:
-    case consensus::Role::kPreCandidate: return "candidate";
-    case consensus::Role::kFollower: return "follower";
+    case consensus::Role::kPreCandidate:
+      return "candidate";
+    case consensus::Role::kFollower:
+      return "follower";
   }
   return "follower";
 }
@@ -40,8 +43,9 @@ std::string role_text(consensus::Role role) {
 // The registry's view of this agent: its catalog node and check settings.
 registry::RegistryOptions registry_options(const config::NodeConfig& config) {
   registry::RegistryOptions options;
-  const std::string& http =
-      config.addresses.advertise_http.empty() ? config.addresses.http : config.addresses.advertise_http;
+  const std::string& http = config.addresses.advertise_http.empty()
+                                ? config.addresses.http
+                                : config.addresses.advertise_http;
   const auto colon = http.rfind(':');
   options.agent.name = config.node.name;
   options.agent.id = std::to_string(config.node.id);
@@ -101,13 +105,12 @@ Status Node::start() {
   registry_port_ = std::make_unique<registry::RaftPort>(*raft_);
   registry_ = std::make_unique<registry::RegistryService>(io_, *registry_port_, *hub_,
                                                           registry_options(config_));
-  raft_->set_change_callback(
-      [this](const consensus::state::ChangeSet& changes, LogIndex index) {
-        for (const auto& key : changes.keys(consensus::state::RecordTable::kKv)) {
-          http::notify_kv_change(*hub_, key, index.value());
-        }
-        registry_->on_applied(changes, index.value());
-      });
+  raft_->set_change_callback([this](const consensus::state::ChangeSet& changes, LogIndex index) {
+    for (const auto& key : changes.keys(consensus::state::RecordTable::kKv)) {
+      http::notify_kv_change(*hub_, key, index.value());
+    }
+    registry_->on_applied(changes, index.value());
+  });
   register_status_routes(router_, *this);
   register_metrics_route(router_);
   http::KvHandlerOptions kv_options;
@@ -119,12 +122,13 @@ Status Node::start() {
                                      config_.node.datacenter);
   discovery_ = std::make_unique<DiscoveryService>(
       io_, config_,
-      DiscoveryService::Identity{config_.node.name, NodeId{config_.node.id},
-                                 {{"build", kVersion},
-                                  {"dc", config_.node.datacenter},
-                                  {"peer", config_.addresses.advertise_peer.empty()
-                                               ? config_.addresses.peer
-                                               : config_.addresses.advertise_peer}}},
+      DiscoveryService::Identity{
+          config_.node.name,
+          NodeId{config_.node.id},
+          {{"build", kVersion},
+           {"dc", config_.node.datacenter},
+           {"peer", config_.addresses.advertise_peer.empty() ? config_.addresses.peer
+                                                             : config_.addresses.advertise_peer}}},
       transport_,
       config_.gossip.encrypt && crypto_keyring_  // gossip sealed with the keyring (docs/crypto.md)
           ? std::make_shared<transport::GossipSealer>(crypto_keyring_)
@@ -134,14 +138,20 @@ Status Node::start() {
     return synod::discovery::Meta{{"role", info.role}, {"http", info.http_address}};
   });
   raft_->set_server_health(discovery_->server_health_source());
-  register_agent_member_routes(
-      router_, *discovery_,
-      make_leave_action(
-          io_, *discovery_,
-          [this](std::function<void(Status)> done) {
-            raft_->remove_member(NodeId{config_.node.id}, std::move(done));
-          },
-          [this] { stop(); }));
+  // Consul's serfHealth node check follows the failure detector: alive or
+  // suspect is passing, dead or left is critical (the registry proposes only
+  // changes, and only on the leader).
+  discovery_->add_observer([this](const synod::discovery::MemberEvent& event) {
+    if (event.kind != synod::discovery::MemberEvent::Kind::kUpdated)
+      report_member_health(event.member);
+  });
+  register_agent_member_routes(router_, *discovery_,
+                               make_leave_action(
+                                   io_, *discovery_,
+                                   [this](std::function<void(Status)> done) {
+                                     raft_->remove_member(NodeId{config_.node.id}, std::move(done));
+                                   },
+                                   [this] { stop(); }));
   inference_ = std::make_unique<inference::InferenceService>(io_, config_, transport_, random_);
   inference_->register_routes(router_);
   http_ = std::make_unique<http::HttpServer>(io_, config_.http, router_);
@@ -149,12 +159,13 @@ Status Node::start() {
   SYNOD_RETURN_IF_ERROR(transport_->start().with_context("addresses.peer"));
   SYNOD_RETURN_IF_ERROR(http_->listen(config_.addresses.http).with_context("addresses.http"));
   raft_->start();
-  inference_->start();
   SYNOD_RETURN_IF_ERROR(discovery_->start().with_context("addresses.gossip"));
   registry_->start();
-  spdlog::info("synod {} node {} (id {}) peer {} http {} backend {}", kVersion,
-               config_.node.name, config_.node.id, transport_->listen_address(),
-               http_->bound_address(), config_.persistence.backend);
+  reconcile_member_health();
+  inference_->start();
+  spdlog::info("synod {} node {} (id {}) peer {} http {} backend {}", kVersion, config_.node.name,
+               config_.node.id, transport_->listen_address(), http_->bound_address(),
+               config_.persistence.backend);
 
   signals_.async_wait([this](error_code ec, int signal) {
     if (ec) return;
@@ -176,6 +187,7 @@ void Node::stop() {
 }
 
 void Node::shutdown_now() {
+  health_timer_.cancel();
   http_->stop();
   inference_->stop();
   registry_->stop();
@@ -201,8 +213,9 @@ void Node::register_fault_routes() {
     if (body.is_discarded() || !body.is_object() || !body.contains("peer") ||
         !body["peer"].is_number_unsigned()) {
       return respond(http::HttpResponse::error(
-          400, "body must be JSON {\"peer\": <node id>, \"drop_in\": 0..1, \"drop_out\": 0..1, "
-               "\"delay_in_ms\": n, \"delay_out_ms\": n}"));
+          400,
+          "body must be JSON {\"peer\": <node id>, \"drop_in\": 0..1, \"drop_out\": 0..1, "
+          "\"delay_in_ms\": n, \"delay_out_ms\": n}"));
     }
     transport::FaultRule rule;
     rule.drop_in = body.value("drop_in", 0.0);
@@ -220,6 +233,28 @@ void Node::register_fault_routes() {
     respond(http::HttpResponse::json(nlohmann::json(true)));
   };
   router_.add({"PUT", "POST", "DELETE"}, "/v1/synod/fault", handler);
+}
+
+void Node::report_member_health(const synod::discovery::Member& member) {
+  const auto state = member.state;
+  const bool alive = state == synod::discovery::MemberState::kAlive ||
+                     state == synod::discovery::MemberState::kSuspect;
+  registry_->set_node_health(member.name, alive,
+                             alive ? "Agent alive and reachable"
+                             : state == synod::discovery::MemberState::kLeft
+                                 ? "Agent left the cluster"
+                                 : "Agent not live or unreachable");
+}
+
+void Node::reconcile_member_health() {
+  // A new leader (or a missed event) catches up: every member's current
+  // state is offered again; the registry proposes only real changes.
+  health_timer_.expires_after(std::chrono::seconds(2));
+  health_timer_.async_wait([this](error_code ec) {
+    if (ec || stopping_) return;
+    for (const auto& member : discovery_->members()) report_member_health(member);
+    reconcile_member_health();
+  });
 }
 
 std::string Node::leader_address() const {
@@ -304,8 +339,7 @@ void Node::remove_peer(const std::string& id, std::function<void(Status)> done) 
   raft_->remove_member(NodeId{value}, std::move(done));
 }
 
-void Node::transfer_leader(const std::optional<std::string>& id,
-                           std::function<void(Status)> done) {
+void Node::transfer_leader(const std::optional<std::string>& id, std::function<void(Status)> done) {
   std::optional<NodeId> target;
   if (id && !id->empty()) {
     try {

@@ -14,6 +14,7 @@
 #include "common/random.h"
 #include "common/status.h"
 #include "config/node_config.h"
+#include "discovery/member.h"
 #include "node/http/cluster_info.h"
 #include "node/http/router.h"
 #include "node/http/server.h"
@@ -68,6 +69,10 @@ class Node final : public http::ClusterInfo {
 
  private:
   void register_fault_routes();
+  // Consul's serfHealth check follows the failure detector: alive or suspect
+  // is passing, dead or left critical (proposed by the leader on change).
+  void report_member_health(const synod::discovery::Member& member);
+  void reconcile_member_health();
   void shutdown_now();
 
   config::NodeConfig config_;
@@ -86,6 +91,7 @@ class Node final : public http::ClusterInfo {
   std::unique_ptr<registry::RegistryService> registry_;
   http::Router router_;
   std::unique_ptr<http::HttpServer> http_;
+  asio::steady_timer health_timer_{io_};
   bool stopping_ = false;
 };
 
