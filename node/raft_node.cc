@@ -296,7 +296,7 @@ void RaftNode::drain_ready() {
         spdlog::critical("appending to the in-memory log: {}", st.to_string());
         std::_Exit(70);
       }
-      job.entries = std::move(rd.entries);  // the in-memory log holds its own copy
+      job.entries = rd.entries;  // rd.entries stays: advance(rd) reports them durable
     }
     if (rd.hard_state) {
       storage_.set_hard_state(*rd.hard_state);
