@@ -197,10 +197,33 @@ int run_locked(const GlobalOptions& global, const std::string& prefix,
   std::string key = prefix;
   while (!key.empty() && key.back() == '/') key.pop_back();
   const std::string path = "/v1/kv/" + encode_key(key + "/.lock");
+  // Renew every 5 s from creation on: while waiting for the lock too, or a
+  // long wait lets the session's TTL run out before the lock frees.
+  std::mutex mutex;
+  std::condition_variable wake;
+  bool done = false;
+  std::thread renewer([&] {
+    std::unique_lock lock(mutex);
+    while (!wake.wait_for(lock, std::chrono::seconds(5), [&] { return done; })) {
+      (void)http_call("PUT", global.http_addr, "/v1/session/renew/" + *session, "",
+                      std::chrono::seconds(5));
+    }
+  });
+  auto stop_renewing = [&] {
+    {
+      std::lock_guard lock(mutex);
+      done = true;
+    }
+    wake.notify_all();
+    renewer.join();
+  };
   // Acquire: retry, blocking on the key between attempts.
   for (;;) {
     auto reply = api_call("PUT", global.http_addr, path + "?acquire=" + *session, *session);
-    if (!reply.is_ok()) return fail(reply.status());
+    if (!reply.is_ok()) {
+      stop_renewing();
+      return fail(reply.status());
+    }
     if (reply->body.find("true") != std::string::npos) break;
     auto current = http_call("GET", global.http_addr, path, "", std::chrono::seconds(20));
     std::string index = current.is_ok() ? current->headers["x-consul-index"] : "";
@@ -212,17 +235,6 @@ int run_locked(const GlobalOptions& global, const std::string& prefix,
     }
   }
   if (global.verbose) std::cerr << "lock acquired on " << key << "/.lock\n";
-  // Renew at TTL/2 while the child runs.
-  std::mutex mutex;
-  std::condition_variable wake;
-  bool done = false;
-  std::thread renewer([&] {
-    std::unique_lock lock(mutex);
-    while (!wake.wait_for(lock, std::chrono::seconds(5), [&] { return done; })) {
-      (void)http_call("PUT", global.http_addr, "/v1/session/renew/" + *session, "",
-                      std::chrono::seconds(5));
-    }
-  });
   std::vector<char*> argv;
   for (const auto& a : command) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
@@ -236,12 +248,7 @@ int run_locked(const GlobalOptions& global, const std::string& prefix,
   } else {
     std::cerr << "error: cannot run " << command[0] << "\n";
   }
-  {
-    std::lock_guard lock(mutex);
-    done = true;
-  }
-  wake.notify_all();
-  renewer.join();
+  stop_renewing();
   (void)api_call("PUT", global.http_addr, path + "?release=" + *session);
   (void)api_call("PUT", global.http_addr, "/v1/session/destroy/" + *session);
   return code;

@@ -37,7 +37,11 @@ case_lock() {
   "$SYNOD" --http-addr "${HTTP[2]}" lock --ttl 10s locks/app -- true &
   waiter=$!
   sleep 1
-  pkill -9 -P "$holder" 2>/dev/null; kill -9 "$holder"
+  # The holder dies first: killing its child first would let it release the
+  # lock and destroy its session cleanly before its own SIGKILL lands.
+  children=$(pgrep -P "$holder")
+  kill -9 "$holder"
+  [[ -n "$children" ]] && kill -9 $children 2>/dev/null
   died=$SECONDS
   # Not before 2 x TTL (minus the up to 5 s since the last renew).
   sleep 12
