@@ -253,8 +253,12 @@ void RaftNode::try_bootstrap() {
     voters.erase(std::unique(voters.begin(), voters.end()), voters.end());
     voters.resize(std::min(voters.size(), expect));
     if (std::find(voters.begin(), voters.end(), raft_config_.id) == voters.end()) {
-      voters.back() = raft_config_.id;
-      std::sort(voters.begin(), voters.end());
+      // Every seed computes the same first `expect` ids; a node outside them
+      // must not bootstrap a different voter set (two configurations could
+      // each elect a leader in one term): it joins the others instead.
+      spdlog::info("not among the {} bootstrap voters; joining through the seeds", expect);
+      try_join();
+      return;
     }
     bootstrap_with(voters);
     return;

@@ -5,11 +5,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+
+#include "config/node_config.h"
 
 #include "crypto/sodium.h"
 
@@ -31,6 +34,23 @@ std::string yaml_quote(const std::string& s) {
   return out + "\"";
 }
 
+// The first min(N, cluster.max_voters) nodes bootstrap as voters; the others
+// find they are not among them and join as learners (the voter rules keep
+// them non-voters past max_voters).
+std::size_t bootstrap_voters(const ClusterLayout& layout) {
+  std::uint64_t max_voters = config::NodeConfig{}.cluster.max_voters;
+  const std::string key = "cluster.max_voters=";
+  for (const auto& set : layout.extra) {
+    if (set.rfind(key, 0) == 0) {
+      try {
+        max_voters = std::stoull(set.substr(key.size()));
+      } catch (...) {
+      }
+    }
+  }
+  return std::min<std::size_t>(layout.nodes.size(), std::max<std::uint64_t>(1, max_voters));
+}
+
 std::string node_yaml(const ClusterLayout& layout, const ClusterNode& node,
                       const std::string& backend, const std::string& models, bool join) {
   std::ostringstream y;
@@ -44,7 +64,7 @@ std::string node_yaml(const ClusterLayout& layout, const ClusterNode& node,
     << "  peer: " << node.peer << "\n"
     << "  gossip: " << node.gossip << "\n"
     << "cluster:\n"
-    << "  bootstrap_expect: " << layout.nodes.size() << "\n"
+    << "  bootstrap_expect: " << bootstrap_voters(layout) << "\n"
     << (join ? "  join: true\n" : "")
     << "  seeds:\n";
   for (const auto& other : layout.nodes) y << "    - " << other.id << "@" << other.peer << "\n";
