@@ -4,10 +4,22 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <string>
 
 #include "crypto/key_exchange.h"
 
 namespace synod::crypto::testing {
+
+// Lower-case hex of `v`, for known-answer comparisons.
+inline std::string hex(ByteView v) {
+  static const char* digits = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : v) {
+    out += digits[c >> 4];
+    out += digits[c & 15];
+  }
+  return out;
+}
 
 inline Key32 fixed_key(unsigned char fill) {
   Key32 key;

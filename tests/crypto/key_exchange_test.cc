@@ -15,18 +15,9 @@
 namespace synod::crypto {
 namespace {
 using testing::fixed_key;
+using testing::hex;
 using testing::params_for;
 using testing::run_exchange;
-
-std::string hex(ByteView v) {
-  static const char* digits = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : v) {
-    out += digits[c >> 4];
-    out += digits[c & 15];
-  }
-  return out;
-}
 
 TEST(KeyExchange, BothSidesDeriveMirroredKeys) {
   Keyring ring(fixed_key(1));
