@@ -7,6 +7,8 @@
 #include <variant>
 #include <vector>
 
+#include "common/beast.h"
+
 namespace synod::node::http {
 
 using nlohmann::ordered_json;
@@ -273,22 +275,11 @@ class Parser {
   std::size_t pos_ = 0;
 };
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
-
 const ordered_json* member(const ordered_json& object, const std::string& key) {
   auto it = object.find(key);
   if (it != object.end()) return &*it;
   for (auto entry = object.begin(); entry != object.end(); ++entry) {
-    if (iequals(entry.key(), key)) return &entry.value();
+    if (beast::iequals(entry.key(), key)) return &entry.value();
   }
   return nullptr;
 }
