@@ -12,8 +12,10 @@
 
 int main(int argc, char** argv) {
   using namespace synod::node;
-  CLI::App app{"synod: a cluster node: Raft consensus and a Consul-compatible KV API over the "
-               "storage backend its config selects (file, sqlite, postgres, redis, memory).",
+  CLI::App app{"synod: a cluster node: Raft consensus, gossip membership, a Consul-compatible "
+               "KV store, service registry and sessions, encrypted peer channels and ONNX "
+               "inference (Open Inference Protocol), over the storage backend its config "
+               "selects (file, sqlite, postgres, redis, memory).",
                "synod"};
   app.set_version_flag("--version", std::string("synod ") + kVersion);
   app.require_subcommand(1);
