@@ -3,6 +3,7 @@
 #include <array>
 #include <utility>
 
+#include "consensus/state/keyring_table.h"
 #include "consensus/state/registry_codec.h"
 
 namespace synod::consensus::state {
@@ -125,6 +126,8 @@ Status validate_command(const proto::Command& command, const CommandLimits& limi
     }
     case proto::Command::kKvReap:
       return Status::ok();
+    case proto::Command::kKeyring:
+      return validate_keyring_op(command.keyring());
     default:
       if (is_registry_command(command)) return validate_registry_command(command, limits);
       break;

@@ -36,12 +36,15 @@ metrics::Counter& bad_snapshot_counter() {
 struct StateStore::Tables {
   // The KV table asks the session table whether a lock's session is valid.
   Tables() : kv(&sessions) {}
-  [[nodiscard]] std::vector<StateTable*> all() { return {&kv, &catalog, &sessions}; }
-  [[nodiscard]] std::vector<const StateTable*> all() const { return {&kv, &catalog, &sessions}; }
+  [[nodiscard]] std::vector<StateTable*> all() { return {&kv, &catalog, &sessions, &keyring}; }
+  [[nodiscard]] std::vector<const StateTable*> all() const {
+    return {&kv, &catalog, &sessions, &keyring};
+  }
   [[nodiscard]] RegistryTables registry() { return {catalog, sessions, kv}; }
   KvStore kv;
   CatalogTable catalog;
   SessionTable sessions;
+  KeyringTable keyring;
 };
 
 StateStore::StateStore() : tables_(make_tables()) {}
@@ -52,6 +55,7 @@ std::unique_ptr<StateStore::Tables> StateStore::make_tables() { return std::make
 const KvStore& StateStore::kv() const { return tables_->kv; }
 const CatalogTable& StateStore::catalog() const { return tables_->catalog; }
 const SessionTable& StateStore::sessions() const { return tables_->sessions; }
+const KeyringTable& StateStore::keyring() const { return tables_->keyring; }
 
 ApplyResult StateStore::apply(const Entry& entry) {
   ApplyResult result;
@@ -101,6 +105,17 @@ ApplyResult StateStore::apply(const Entry& entry) {
       reaps.inc();
       tables_->kv.reap(command->kv_reap().up_to_index(), ctx);
       result.ok = true;
+      break;
+    }
+    case proto::Command::kKeyring: {
+      static metrics::Counter& keyring_ops = applied_counter("keyring");
+      keyring_ops.inc();
+      Result<bool> done = tables_->keyring.apply(command->keyring(), entry.index.value(), pending_);
+      if (done.is_ok()) {
+        result.ok = *done;
+      } else {
+        result.status = done.status();
+      }
       break;
     }
     default: {

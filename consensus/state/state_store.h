@@ -26,6 +26,7 @@
 #include "consensus/state/apply_result.h"
 #include "consensus/state/catalog_table.h"
 #include "consensus/state/change_set.h"
+#include "consensus/state/keyring_table.h"
 #include "consensus/state/kv_store.h"
 #include "consensus/state/session_table.h"
 #include "consensus/state/snapshot_codec.h"
@@ -74,6 +75,8 @@ class StateStore {
   // names for their indexes are in registry_resources.h.
   [[nodiscard]] const CatalogTable& catalog() const;
   [[nodiscard]] const SessionTable& sessions() const;
+  // The replicated cluster keyring (issue 8, docs/crypto.md).
+  [[nodiscard]] const KeyringTable& keyring() const;
 
   // ---- Snapshots (snapshot_codec.h) ----
   [[nodiscard]] Bytes snapshot() const;
