@@ -126,14 +126,21 @@ class LeastResponseTime final : public Strategy {
   }
 };
 
-// Power of two choices: two distinct random endpoints, the one with the lower
-// peak-EWMA latency x (in-flight + 1) wins. O(1) state per endpoint, no herd.
+// Power of two choices with memory: two distinct random endpoints plus the
+// previous winner; the lowest expected completion wins, i.e. per-request
+// latency EWMA x (in-flight + 1). O(1) state per endpoint, no herd: every
+// balancer samples on its own. The remembered winner (Mitzenmacher, Prabhakar
+// and Shah, "Load balancing with memory") closes most of the gap to a full
+// scan at high load; the per-request latency (latency over the queue the
+// request met) keeps queueing from being counted twice. docs/loadbalance.md
+// has the measured variants, including the classic peak-EWMA cost.
 class P2cEwma final : public Strategy {
  public:
   using Strategy::Strategy;
   std::string_view name() const override { return "p2c_ewma"; }
 
  protected:
+  void rebuild() override { last_ = kNone; }
   std::size_t do_pick(const PickRequest& request) override {
     scratch_.clear();
     for (std::size_t i = 0; i < endpoints_.size(); ++i) {
@@ -144,12 +151,19 @@ class P2cEwma final : public Strategy {
     // bigger backend is offered (and compared) more often.
     std::size_t x = draw(scratch_.size());
     std::size_t y = draw(scratch_.size(), x);
-    return cost(scratch_[y]) < cost(scratch_[x]) ? scratch_[y] : scratch_[x];
+    std::size_t best = cost(scratch_[y]) < cost(scratch_[x]) ? scratch_[y] : scratch_[x];
+    if (last_ != kNone && last_ != best && eligible(last_, request) && cost(last_) < cost(best)) {
+      best = last_;
+    }
+    last_ = best;
+    return best;
   }
 
  private:
+  static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+
   // A position in scratch_ (other than `skip`), weighted by endpoint weight.
-  std::size_t draw(std::size_t n, std::size_t skip = static_cast<std::size_t>(-1)) {
+  std::size_t draw(std::size_t n, std::size_t skip = kNone) {
     std::uint64_t total = 0;
     for (std::size_t k = 0; k < n; ++k) {
       if (k != skip) total += std::max<std::uint32_t>(1, endpoints_[scratch_[k]].weight);
@@ -167,9 +181,10 @@ class P2cEwma final : public Strategy {
   double cost(std::size_t i) const {
     const EndpointStats& s = stats_[i];
     // No sample yet: idle costs nothing (try it), busy costs a second per request.
-    if (s.peak_ewma_seconds <= 0) return s.in_flight;
-    return s.peak_ewma_seconds * (s.in_flight + 1);
+    if (s.service_ewma_seconds <= 0) return s.in_flight;
+    return s.service_ewma_seconds * (s.in_flight + 1);
   }
+  std::size_t last_ = kNone;
   std::vector<std::size_t> scratch_;
 };
 

@@ -35,7 +35,10 @@ std::optional<std::size_t> Strategy::pick(const PickRequest& request) {
 }
 
 void Strategy::on_start(std::size_t index) {
-  if (index < stats_.size()) ++stats_[index].in_flight;
+  if (index >= stats_.size()) return;
+  EndpointStats& s = stats_[index];
+  s.queue_ewma += ewma_alpha_ * (s.in_flight - s.queue_ewma);
+  ++s.in_flight;
 }
 
 void Strategy::on_finish(std::size_t index, Duration latency, bool success) {
@@ -51,9 +54,12 @@ void Strategy::on_finish(std::size_t index, Duration latency, bool success) {
   // Failures count as slow as the slowest sample seen so far, so an endpoint
   // that fails fast does not attract traffic.
   if (!success) seconds = std::max(seconds, s.peak_ewma_seconds * 2);
-  s.ewma_seconds = s.successes + s.failures == 1
-                       ? seconds
-                       : s.ewma_seconds + ewma_alpha_ * (seconds - s.ewma_seconds);
+  bool first = s.successes + s.failures == 1;
+  s.ewma_seconds = first ? seconds : s.ewma_seconds + ewma_alpha_ * (seconds - s.ewma_seconds);
+  double per_request = seconds / (s.queue_ewma + 1);
+  s.service_ewma_seconds =
+      first ? per_request
+            : s.service_ewma_seconds + ewma_alpha_ * (per_request - s.service_ewma_seconds);
   if (seconds > s.peak_ewma_seconds) {
     s.peak_ewma_seconds = seconds;
   } else {

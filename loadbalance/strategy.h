@@ -46,6 +46,10 @@ struct EndpointStats {
   std::uint32_t in_flight = 0;
   double ewma_seconds = 0;       // EWMA of latency (0: no sample yet)
   double peak_ewma_seconds = 0;  // EWMA that jumps up at once on a slower sample
+  // EWMA of the in-flight count each request found when it was sent, and of
+  // latency / (that + 1): the time one request costs there, queueing removed.
+  double queue_ewma = 0;
+  double service_ewma_seconds = 0;
   std::uint64_t successes = 0;
   std::uint64_t failures = 0;
 };

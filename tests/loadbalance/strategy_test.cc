@@ -193,6 +193,42 @@ TEST(P2cEwma, FailuresPushTrafficAway) {
   EXPECT_LT(c[0], 600);
 }
 
+// Endpoint 0 is fast (10 ms a request) but its samples were taken behind a
+// queue of 4; endpoint 1 is slower (20 ms) and was always idle. Raw latency
+// says 50 ms vs 20 ms; per request it is 10 ms vs 20 ms, so with both idle the
+// fast one must win.
+TEST(P2cEwma, QueueingIsNotCountedTwice) {
+  SeededRandom rng(13);
+  auto s = make("p2c_ewma", rng);
+  s->set_endpoints(make_endpoints(2));
+  for (int r = 0; r < 300; ++r) {
+    for (int q = 0; q < 5; ++q) s->on_start(0);
+    for (int q = 0; q < 5; ++q) s->on_finish(0, std::chrono::milliseconds(50), true);
+    s->on_start(1);
+    s->on_finish(1, std::chrono::milliseconds(20), true);
+  }
+  EXPECT_NEAR(s->stats(0).service_ewma_seconds, 0.050 / 3, 0.004);  // queue EWMA ~2 of 0..4
+  EXPECT_NEAR(s->stats(1).service_ewma_seconds, 0.020, 1e-6);
+  for (int r = 0; r < 20; ++r) EXPECT_EQ(*s->pick(), 0u);
+}
+
+// The remembered winner never outlives the endpoint list or a retry's exclusion.
+TEST(P2cEwma, MemoryRespectsExcludeAndResize) {
+  SeededRandom rng(17);
+  auto s = make("p2c_ewma", rng);
+  s->set_endpoints(make_endpoints(6));
+  for (int r = 0; r < 200; ++r) {
+    std::size_t i = *s->pick();
+    s->on_start(i);
+    s->on_finish(i, std::chrono::milliseconds(i == 5 ? 1 : 30), true);
+  }
+  std::size_t favourite = *s->pick();
+  std::vector<std::size_t> exclude{favourite};
+  for (int r = 0; r < 100; ++r) EXPECT_NE(*s->pick({std::nullopt, exclude}), favourite);
+  s->set_endpoints(make_endpoints(2));
+  for (int r = 0; r < 100; ++r) EXPECT_LT(*s->pick(), 2u);
+}
+
 TEST(Keyed, SameKeySameEndpoint) {
   for (const auto& name : kKeyed) {
     SeededRandom rng(11);
