@@ -3,6 +3,7 @@
 #include <array>
 #include <utility>
 
+#include "consensus/state/dictionary_table.h"
 #include "consensus/state/keyring_table.h"
 #include "consensus/state/registry_codec.h"
 
@@ -128,6 +129,8 @@ Status validate_command(const proto::Command& command, const CommandLimits& limi
       return Status::ok();
     case proto::Command::kKeyring:
       return validate_keyring_op(command.keyring());
+    case proto::Command::kCompressionDictionary:
+      return validate_dictionary(command.compression_dictionary());
     default:
       if (is_registry_command(command)) return validate_registry_command(command, limits);
       break;

@@ -36,15 +36,18 @@ metrics::Counter& bad_snapshot_counter() {
 struct StateStore::Tables {
   // The KV table asks the session table whether a lock's session is valid.
   Tables() : kv(&sessions) {}
-  [[nodiscard]] std::vector<StateTable*> all() { return {&kv, &catalog, &sessions, &keyring}; }
+  [[nodiscard]] std::vector<StateTable*> all() {
+    return {&kv, &catalog, &sessions, &keyring, &dictionary};
+  }
   [[nodiscard]] std::vector<const StateTable*> all() const {
-    return {&kv, &catalog, &sessions, &keyring};
+    return {&kv, &catalog, &sessions, &keyring, &dictionary};
   }
   [[nodiscard]] RegistryTables registry() { return {catalog, sessions, kv}; }
   KvStore kv;
   CatalogTable catalog;
   SessionTable sessions;
   KeyringTable keyring;
+  DictionaryTable dictionary;
 };
 
 StateStore::StateStore() : tables_(make_tables()) {}
@@ -56,6 +59,7 @@ const KvStore& StateStore::kv() const { return tables_->kv; }
 const CatalogTable& StateStore::catalog() const { return tables_->catalog; }
 const SessionTable& StateStore::sessions() const { return tables_->sessions; }
 const KeyringTable& StateStore::keyring() const { return tables_->keyring; }
+const DictionaryTable& StateStore::dictionary() const { return tables_->dictionary; }
 
 ApplyResult StateStore::apply(const Entry& entry) {
   ApplyResult result;
@@ -111,6 +115,18 @@ ApplyResult StateStore::apply(const Entry& entry) {
       static metrics::Counter& keyring_ops = applied_counter("keyring");
       keyring_ops.inc();
       Result<bool> done = tables_->keyring.apply(command->keyring(), entry.index.value(), pending_);
+      if (done.is_ok()) {
+        result.ok = *done;
+      } else {
+        result.status = done.status();
+      }
+      break;
+    }
+    case proto::Command::kCompressionDictionary: {
+      static metrics::Counter& dictionaries = applied_counter("compression_dictionary");
+      dictionaries.inc();
+      Result<bool> done = tables_->dictionary.apply(command->compression_dictionary(),
+                                                    entry.index.value(), pending_);
       if (done.is_ok()) {
         result.ok = *done;
       } else {

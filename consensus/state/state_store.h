@@ -26,6 +26,7 @@
 #include "consensus/state/apply_result.h"
 #include "consensus/state/catalog_table.h"
 #include "consensus/state/change_set.h"
+#include "consensus/state/dictionary_table.h"
 #include "consensus/state/keyring_table.h"
 #include "consensus/state/kv_store.h"
 #include "consensus/state/session_table.h"
@@ -77,6 +78,8 @@ class StateStore {
   [[nodiscard]] const SessionTable& sessions() const;
   // The replicated cluster keyring (issue 8, docs/crypto.md).
   [[nodiscard]] const KeyringTable& keyring() const;
+  // The shared zstd dictionary (issue 8, docs/compression.md).
+  [[nodiscard]] const DictionaryTable& dictionary() const;
 
   // ---- Snapshots (snapshot_codec.h) ----
   [[nodiscard]] Bytes snapshot() const;
