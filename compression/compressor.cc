@@ -29,13 +29,18 @@ Compressor::Compressor(CompressorOptions options, metrics::Registry* registry) :
       &registry->counter("synod_compression_skipped_total", skipped_help, {{"reason", "adaptive"}});
   skipped_incompressible_ = &registry->counter("synod_compression_skipped_total", skipped_help,
                                                {{"reason", "incompressible"}});
+  const char* dictionary_help = "zstd payloads encoded or decoded with a shared dictionary";
+  dictionary_sent_ = &registry->counter("synod_compression_dictionary_frames_total",
+                                        dictionary_help, {{"direction", "sent"}});
+  dictionary_received_ = &registry->counter("synod_compression_dictionary_frames_total",
+                                            dictionary_help, {{"direction", "received"}});
   unknown_codec_ = &registry->counter("synod_compression_decompress_errors_total",
                                       "Peer payloads that failed to decode",
                                       {{"codec", "unknown"}, {"reason", "unknown_codec"}});
 }
 
 Result<CodecId> Compressor::compress(std::uint64_t peer, std::uint32_t msg_type, ByteView in,
-                                     Bytes* out) {
+                                     Bytes* out, std::uint32_t peer_dictionary) {
   auto send_plain = [&](metrics::Counter* reason) -> Result<CodecId> {
     if (reason != nullptr) reason->inc();
     out->assign(in);
@@ -55,7 +60,14 @@ Result<CodecId> Compressor::compress(std::uint64_t peer, std::uint32_t msg_type,
   }
 
   auto idx = static_cast<std::size_t>(options_.codec);
-  SYNOD_RETURN_IF_ERROR(codec(idx)->compress(in, out));
+  std::shared_ptr<const Codec> encoder = codecs_[idx];
+  if (options_.codec == CodecId::kZstd && peer_dictionary != 0) {
+    // The dictionary only when both sides have the same one current.
+    std::lock_guard lock(mu_);
+    if (peer_dictionary == current_zstd_id_) encoder = zstd_current_;
+  }
+  SYNOD_RETURN_IF_ERROR(encoder->compress(in, out));
+  if (encoder != codecs_[idx]) dictionary_sent_->inc();
   double sample = static_cast<double>(out->size()) / static_cast<double>(in.size());
 
   if (options_.adaptive) {
@@ -83,8 +95,20 @@ Status Compressor::decompress(std::uint8_t wire_codec, ByteView in, Bytes* out) 
     return id.status();
   }
   auto idx = static_cast<std::size_t>(*id);
-  std::uint32_t dict_id = *id == CodecId::kZstd ? zstd_frame_dictionary_id(in) : 0;
-  Status st = codec(idx, dict_id)->decompress(in, options_.max_decompressed_bytes, out);
+  std::shared_ptr<const Codec> decoder = codecs_[idx];
+  if (*id == CodecId::kZstd) {
+    const std::uint32_t dict_id = zstd_frame_dictionary_id(in);
+    if (dict_id != 0) {
+      decoder = zstd_codec(dict_id);
+      if (decoder) dictionary_received_->inc();
+    }
+    if (!decoder) {
+      metrics_[idx].malformed->inc();
+      return invalid_argument("zstd: malformed input: unknown dictionary id " +
+                              std::to_string(dict_id));
+    }
+  }
+  Status st = decoder->decompress(in, options_.max_decompressed_bytes, out);
   if (st.code() == StatusCode::kResourceExhausted) {
     metrics_[idx].bomb->inc();
   } else if (!st.is_ok()) {
@@ -98,22 +122,30 @@ Status Compressor::set_zstd_dictionary(ByteView dictionary) {
   codec_options.zstd_level = options_.zstd_level;
   SYNOD_ASSIGN_OR_RETURN(std::unique_ptr<Codec> next,
                          make_zstd_dict_codec(dictionary, codec_options));
-  auto idx = static_cast<std::size_t>(CodecId::kZstd);
+  const std::uint32_t id = zstd_dictionary_id(dictionary);
+  if (id == 0) return invalid_argument("zstd: a shared dictionary needs a non-zero dictionary id");
   std::lock_guard lock(mu_);
+  if (id == current_zstd_id_) return Status::ok();  // already current
   if (current_zstd_id_ != 0) {
-    zstd_previous_ = codecs_[idx];
+    zstd_previous_ = std::move(zstd_current_);
     zstd_previous_id_ = current_zstd_id_;
   }
-  codecs_[idx] = std::shared_ptr<const Codec>(std::move(next));
-  current_zstd_id_ = zstd_dictionary_id(dictionary);
+  zstd_current_ = std::shared_ptr<const Codec>(std::move(next));
+  current_zstd_id_ = id;
   return Status::ok();
 }
 
-std::shared_ptr<const Codec> Compressor::codec(std::size_t idx, std::uint32_t frame_dict_id) const {
-  if (idx != static_cast<std::size_t>(CodecId::kZstd)) return codecs_[idx];
+std::uint32_t Compressor::zstd_dictionary() const {
   std::lock_guard lock(mu_);
-  if (frame_dict_id != 0 && frame_dict_id == zstd_previous_id_) return zstd_previous_;
-  return codecs_[idx];
+  return current_zstd_id_;
+}
+
+std::shared_ptr<const Codec> Compressor::zstd_codec(std::uint32_t dict_id) const {
+  if (dict_id == 0) return codecs_[static_cast<std::size_t>(CodecId::kZstd)];
+  std::lock_guard lock(mu_);
+  if (dict_id == current_zstd_id_) return zstd_current_;
+  if (dict_id == zstd_previous_id_) return zstd_previous_;
+  return nullptr;
 }
 
 double Compressor::ratio(std::uint64_t peer, std::uint32_t msg_type) const {

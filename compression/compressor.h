@@ -15,6 +15,8 @@
 //   synod_compression_bytes_out_total{codec}       bytes after encoding
 //   synod_compression_skipped_total{reason}        small | adaptive | incompressible
 //   synod_compression_decompress_errors_total{codec,reason}  malformed | bomb | unknown_codec
+//   synod_compression_dictionary_frames_total{direction}  zstd frames sent | received with a
+//                                                         shared dictionary
 #pragma once
 
 #include <array>
@@ -48,18 +50,24 @@ class Compressor {
                       metrics::Registry* registry = &metrics::Registry::global());
 
   // Encodes `in` for (peer, message type) into *out; returns the codec used
-  // (kNone means *out holds `in` unchanged).
-  Result<CodecId> compress(std::uint64_t peer, std::uint32_t msg_type, ByteView in, Bytes* out);
+  // (kNone means *out holds `in` unchanged). zstd uses the current dictionary
+  // only when `peer_dictionary` (the dictionary id the peer said it can
+  // decode, 0: none) equals it; otherwise plain zstd.
+  Result<CodecId> compress(std::uint64_t peer, std::uint32_t msg_type, ByteView in, Bytes* out,
+                           std::uint32_t peer_dictionary = 0);
 
   // Decodes a payload that arrived with wire codec id `wire_codec`, bounded
   // by max_decompressed_bytes. kInvalidArgument for an unknown id or a
   // malformed payload, kResourceExhausted for a bomb.
   Status decompress(std::uint8_t wire_codec, ByteView in, Bytes* out);
 
-  // Switches zstd to a trained dictionary (train_zstd_dictionary; the node
-  // distributes it through consensus). Frames made with the dictionary it
-  // replaces still decode, so a rolling switch loses nothing.
+  // Installs a trained dictionary (train_zstd_dictionary; the node
+  // distributes it through consensus) as the current one. Decoding accepts
+  // frames made with it, with the one it replaces (frames in flight) or with
+  // none; any other dictionary id is kInvalidArgument ("unknown dictionary id").
   Status set_zstd_dictionary(ByteView dictionary);
+  // The current dictionary's id (0: none); what this node tells its peers.
+  [[nodiscard]] std::uint32_t zstd_dictionary() const;
 
   // The current EWMA ratio of (peer, type); 0 when nothing was measured yet.
   [[nodiscard]] double ratio(std::uint64_t peer, std::uint32_t msg_type) const;
@@ -89,19 +97,22 @@ class Compressor {
   }
 
   CompressorOptions options_;
-  // The codec for wire id idx; for zstd the current dictionary codec, or
-  // for decoding the previous one when the frame names its dictionary.
-  std::shared_ptr<const Codec> codec(std::size_t idx, std::uint32_t frame_dict_id = 0) const;
+  // The zstd codec for dictionary id `dict_id` (0: plain); nullptr when
+  // that dictionary is neither the current nor the previous one.
+  std::shared_ptr<const Codec> zstd_codec(std::uint32_t dict_id) const;
 
-  std::array<std::shared_ptr<const Codec>, kMaxCodecId + 1> codecs_;  // zstd slot under mu_
+  std::array<std::shared_ptr<const Codec>, kMaxCodecId + 1> codecs_;  // plain codecs
+  std::shared_ptr<const Codec> zstd_current_;                         // under mu_
+  std::uint32_t current_zstd_id_ = 0;                                 // under mu_
   std::shared_ptr<const Codec> zstd_previous_;                        // under mu_
   std::uint32_t zstd_previous_id_ = 0;                                // under mu_
-  std::uint32_t current_zstd_id_ = 0;                                 // under mu_
   std::array<CodecMetrics, kMaxCodecId + 1> metrics_;
   metrics::Counter* skipped_small_;
   metrics::Counter* skipped_adaptive_;
   metrics::Counter* skipped_incompressible_;
   metrics::Counter* unknown_codec_;
+  metrics::Counter* dictionary_sent_;
+  metrics::Counter* dictionary_received_;
 
   mutable std::mutex mu_;
   std::map<Key, Stream> streams_;

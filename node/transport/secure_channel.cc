@@ -58,7 +58,7 @@ Status SecureSealer::seal(FrameHeader& header, Bytes& payload) {
   crypto::FrameMeta meta = to_meta(header);
   meta.codec = 0;
   if (compressor_ && channel_.send_codec() != 0 && is_application_type(header.type)) {
-    auto codec = compressor_->compress(peer_, meta.type, payload, &scratch_);
+    auto codec = compressor_->compress(peer_, meta.type, payload, &scratch_, peer_dictionary_);
     if (!codec.is_ok()) return codec.status();
     if (*codec != compression::CodecId::kNone) {
       payload.swap(scratch_);
@@ -70,6 +70,15 @@ Status SecureSealer::seal(FrameHeader& header, Bytes& payload) {
   if (sink_ != nullptr) {
     if (auto offer = channel_.poll_rekey()) {
       sink_->send_control(static_cast<MessageType>(offer->type), std::move(offer->payload));
+    }
+    if (compressor_ && is_application_type(header.type)) {
+      const std::uint32_t dictionary = compressor_->zstd_dictionary();
+      if (dictionary != told_dictionary_) {
+        told_dictionary_ = dictionary;
+        Bytes tell;
+        put_u32(tell, dictionary);
+        sink_->send_control(static_cast<MessageType>(kDictionaryMessage), std::move(tell));
+      }
     }
   }
   return Status::ok();
@@ -97,6 +106,13 @@ Status SecureSealer::open(FrameHeader& header, Bytes& payload) {
 }
 
 Status SecureSealer::on_control(const FrameHeader& header, ByteView payload, ControlSink& sink) {
+  if (to_wire(header.type) == kDictionaryMessage) {
+    if (payload.size() != 4) {
+      return reject("control", invalid_argument("malformed dictionary message"));
+    }
+    peer_dictionary_ = load_u32(payload.data());
+    return Status::ok();
+  }
   const std::uint32_t before = channel_.send_epoch();
   std::vector<crypto::HandshakeMessage> reply;
   Status status = channel_.on_control(to_wire(header.type), payload, reply);

@@ -36,6 +36,12 @@ struct SecureChannelSettings {
   std::function<std::optional<crypto::Key32>()> ephemeral_seed;
 };
 
+// Channel-control frame (sealed like any other): "I can decode zstd frames
+// made with dictionary <u32 id>" (0: none). Sent when a connection's first
+// frame goes out after this node's dictionary changed; the peer then
+// compresses with that dictionary if it is its current one too.
+inline constexpr std::uint16_t kDictionaryMessage = 18;
+
 // Seals frames with a crypto::Channel; compresses application payloads
 // (types >= 32) over compression.min_bytes before encrypting them.
 class SecureSealer final : public FrameSealer {
@@ -60,6 +66,8 @@ class SecureSealer final : public FrameSealer {
   std::string name_;
   ControlSink* sink_ = nullptr;
   Bytes scratch_;
+  std::uint32_t told_dictionary_ = 0;  // our dictionary id as last sent to the peer
+  std::uint32_t peer_dictionary_ = 0;  // the peer's, from its kDictionaryMessage
 };
 
 class SecureHandshake final : public Handshake {

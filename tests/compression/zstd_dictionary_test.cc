@@ -89,8 +89,9 @@ TEST(ZstdDictionary, CompressorSwitchesDictionariesWithoutLosingFramesInFlight) 
   Bytes e;
   for (const Bytes& entry : kv_entries(4, 9000)) e += entry;
 
+  // The peer said it has the sender's current dictionary.
   auto send = [&](Bytes* wire) {
-    auto id = sender.compress(1, 1, e, wire);
+    auto id = sender.compress(1, 1, e, wire, sender.zstd_dictionary());
     ASSERT_TRUE(id.is_ok());
     ASSERT_EQ(*id, CodecId::kZstd);
   };
@@ -124,6 +125,33 @@ TEST(ZstdDictionary, CompressorSwitchesDictionariesWithoutLosingFramesInFlight) 
   EXPECT_EQ(receive(with_c).code(), StatusCode::kInvalidArgument);
 }
 
+// A sender uses its dictionary only for a peer that named the same one.
+TEST(ZstdDictionary, CompressorUsesTheDictionaryOnlyWhenThePeerHasIt) {
+  metrics::Registry registry;
+  Compressor sender(zstd_always(), &registry);
+  auto a = train_zstd_dictionary(kv_entries(1000, 0), 4096);
+  auto b = train_zstd_dictionary(kv_entries(1000, 3000), 4096);
+  ASSERT_TRUE(a.is_ok() && b.is_ok());
+  Bytes e;
+  for (const Bytes& entry : kv_entries(4, 9000)) e += entry;
+  auto dictionary_of = [&](std::uint32_t peer_dictionary) {
+    Bytes wire;
+    auto id = sender.compress(1, 1, e, &wire, peer_dictionary);
+    EXPECT_TRUE(id.is_ok() && *id == CodecId::kZstd);
+    return zstd_frame_dictionary_id(wire);
+  };
+  EXPECT_EQ(sender.zstd_dictionary(), 0u);
+  EXPECT_EQ(dictionary_of(zstd_dictionary_id(*a)), 0u) << "the sender has no dictionary yet";
+  ASSERT_TRUE(sender.set_zstd_dictionary(*a).is_ok());
+  EXPECT_EQ(sender.zstd_dictionary(), zstd_dictionary_id(*a));
+  EXPECT_EQ(dictionary_of(0), 0u) << "the peer has none";
+  EXPECT_EQ(dictionary_of(zstd_dictionary_id(*a)), zstd_dictionary_id(*a));
+  EXPECT_EQ(dictionary_of(zstd_dictionary_id(*b)), 0u) << "the peer has another one";
+  ASSERT_TRUE(sender.set_zstd_dictionary(*b).is_ok());
+  EXPECT_EQ(dictionary_of(zstd_dictionary_id(*a)), 0u) << "the sender moved on";
+  EXPECT_EQ(dictionary_of(zstd_dictionary_id(*b)), zstd_dictionary_id(*b));
+}
+
 TEST(ZstdDictionary, ConcurrentUseWhileTheDictionarySwitches) {
   metrics::Registry registry;
   CompressorOptions o = zstd_always();
@@ -139,7 +167,7 @@ TEST(ZstdDictionary, ConcurrentUseWhileTheDictionarySwitches) {
         Bytes e;
         for (const Bytes& entry : kv_entries(3, t * 1000 + i)) e += entry;
         Bytes wire, out, plain_wire;
-        auto id = c.compress(static_cast<std::uint64_t>(t), 1, e, &wire);
+        auto id = c.compress(static_cast<std::uint64_t>(t), 1, e, &wire, c.zstd_dictionary());
         if (!id.is_ok() || !c.decompress(static_cast<std::uint8_t>(*id), wire, &out).is_ok() ||
             out != e) {
           ++failures;

@@ -96,5 +96,48 @@ TEST_F(SecureTransportTest, WrongClusterKeyIsRefusedAndTheNodeKeepsServing) {
   EXPECT_FALSE(stats && stats->connected);
 }
 
+// A shared zstd dictionary is used on a channel only once both ends hold it:
+// each side tells the other (kDictionaryMessage) and compresses with it only
+// when the peer's current dictionary is its own.
+TEST_F(SecureTransportTest, SharedDictionaryIsUsedOnlyOnceBothSidesHaveIt) {
+  auto fa = secure(key(1), compression::CodecId::kZstd);
+  auto fb = secure(key(1), compression::CodecId::kZstd);
+  make(1, "test", fast_limits(), "127.0.0.1:0", fa);
+  make(2, "test", fast_limits(), "127.0.0.1:0", fb);
+  mesh({1, 2});
+  std::vector<Bytes> samples;
+  for (int i = 0; i < 1000; ++i) {
+    samples.push_back("{\"key\":\"service/web/instance-" + std::to_string(i) +
+                      "\",\"flags\":0,\"value\":\"address=10.0." + std::to_string(i % 250) +
+                      ".7 port=" + std::to_string(8000 + i % 100) + " tags=primary,v2\"}");
+  }
+  auto dictionary = compression::train_zstd_dictionary(samples, 4096);
+  ASSERT_TRUE(dictionary.is_ok()) << dictionary.status();
+  Bytes payload;
+  for (int i = 5000; i < 5004; ++i) payload += samples[static_cast<std::size_t>(i % 1000)];
+  const metrics::Labels sent{{"direction", "sent"}}, received{{"direction", "received"}};
+  // Each exchange: 1 -> 2 and 2 -> 1, then wait for both.
+  std::size_t exchanged = 0;
+  auto exchange = [&] {
+    ASSERT_TRUE(transports_[1]->send(NodeId(2), MessageType::kTest, payload).is_ok());
+    ASSERT_TRUE(transports_[2]->send(NodeId(1), MessageType::kTest, payload).is_ok());
+    ++exchanged;
+    ASSERT_TRUE(run_until(
+        [&] { return inbox_[1].size() == exchanged && inbox_[2].size() == exchanged; }));
+    EXPECT_EQ(inbox_[1].back().payload, payload);
+    EXPECT_EQ(inbox_[2].back().payload, payload);
+  };
+  const double sent_before = metric("synod_compression_dictionary_frames_total", sent);
+  ASSERT_TRUE(fa->settings().compressor->set_zstd_dictionary(*dictionary).is_ok());
+  for (int i = 0; i < 3; ++i) exchange();  // node 1 told node 2, which has none yet
+  EXPECT_EQ(metric("synod_compression_dictionary_frames_total", sent), sent_before);
+
+  ASSERT_TRUE(fb->settings().compressor->set_zstd_dictionary(*dictionary).is_ok());
+  const double received_before = metric("synod_compression_dictionary_frames_total", received);
+  for (int i = 0; i < 3; ++i) exchange();  // now both know; the later frames use it
+  EXPECT_GE(metric("synod_compression_dictionary_frames_total", sent) - sent_before, 3);
+  EXPECT_GE(metric("synod_compression_dictionary_frames_total", received) - received_before, 3);
+}
+
 }  // namespace
 }  // namespace synod::node::transport
