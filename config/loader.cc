@@ -360,6 +360,16 @@ const std::vector<Rule>& rules() {
        }},
       {{"persistence.redis.address", "persistence.backend"},
        [](const NodeConfig& c) { return backend_needs(c, "redis", c.persistence.redis.address); }},
+      {{"compression.zstd_dictionary", "compression.codec", "crypto.enabled"},
+       [](const NodeConfig& c) -> std::string {
+         if (!c.compression.zstd_dictionary) return "";
+         if (c.compression.codec != "zstd") {
+           return "needs compression.codec: zstd, got " + c.compression.codec;
+         }
+         if (!c.crypto.enabled) return "needs crypto.enabled (peer frames are compressed only on "
+                                       "encrypted channels)";
+         return "";
+       }},
       {{"crypto.cluster_key", "crypto.cluster_key_file"},
        [](const NodeConfig& c) -> std::string {
          if (c.crypto.cluster_key.empty() || c.crypto.cluster_key_file.empty()) return "";

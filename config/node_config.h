@@ -105,7 +105,9 @@ struct CompressionSection {
   std::int32_t zstd_level = 3;
   bool adaptive = true;
   std::uint64_t max_decompressed_bytes = 64ull << 20;
-  bool zstd_dictionary = false;
+  bool zstd_dictionary = false;                    // needs codec zstd (docs/compression.md)
+  std::uint64_t zstd_dictionary_bytes = 16 * 1024;  // size the leader trains
+  std::uint32_t zstd_dictionary_samples = 1000;     // small log entries it trains from
 };
 
 struct GossipSection {

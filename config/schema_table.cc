@@ -218,7 +218,13 @@ std::vector<KeyInfo> build_schema() {
           "Largest decompressed payload accepted (decompression-bomb guard)")
           .at_least(kKiB),
       Key(SYNOD_FIELD(compression.zstd_dictionary), K::kBool,
-          "Train and use a zstd dictionary for small payloads"),
+          "Share a zstd dictionary trained from the log via Raft; needs codec zstd"),
+      Key(SYNOD_FIELD(compression.zstd_dictionary_bytes), K::kByteSize,
+          "Size of the trained zstd dictionary")
+          .range(kKiB, 256 * kKiB),
+      Key(SYNOD_FIELD(compression.zstd_dictionary_samples), K::kInteger,
+          "Log entries (of at most 4 KiB) the leader collects before it trains")
+          .range(100, 100000),
       // gossip
       Key(SYNOD_FIELD(gossip.enabled), K::kBool, "Run SWIM gossip membership"),
       Key(SYNOD_FIELD(gossip.encrypt), K::kBool, "Seal gossip packets with the cluster keyring"),

@@ -193,6 +193,15 @@ TEST(ConfigErrors, ClusterKeyAndKeyFileAreExclusive) {
                         "crypto.cluster_key_file, not both"));
 }
 
+TEST(ConfigErrors, ZstdDictionaryNeedsZstdOnEncryptedChannels) {
+  EXPECT_THAT(yaml_error("compression:\n  zstd_dictionary: true\n"),
+              HasSubstr("node.yaml:2:3: compression.zstd_dictionary: needs compression.codec: "
+                        "zstd, got lz4"));
+  EXPECT_THAT(yaml_error("crypto:\n  enabled: false\ncompression:\n  codec: zstd\n"
+                         "  zstd_dictionary: true\n"),
+              HasSubstr("compression.zstd_dictionary: needs crypto.enabled"));
+}
+
 TEST(ConfigErrors, SecretValuesAreNotEchoed) {
   std::string error = yaml_error("crypto:\n  cluster_key: hunter2\n  cluster_key_file: /k\n");
   EXPECT_THAT(error, Not(HasSubstr("hunter2")));
