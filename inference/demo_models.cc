@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "inference/oip_json.h"
+
 namespace synod::inference {
 namespace {
 
@@ -102,24 +104,34 @@ std::string serialize(const onnx::ModelProto& model) {
   return out;
 }
 
+// Uniform weights with He scaling (variance 2 / fan_in), so activations
+// keep their size through the layers and the softmax is not saturated.
+float he_scale(int fan_in) { return std::sqrt(6.0f / static_cast<float>(fan_in)); }
+
 }  // namespace
 
 DemoMlp demo_mlp_weights() {
   WeightStream rng(0x5eed0001);
   DemoMlp w;
-  w.w1 = rng.fill(DemoMlp::kHidden * DemoMlp::kIn, 0.5f);
-  w.b1 = rng.fill(DemoMlp::kHidden, 0.1f);
-  w.w2 = rng.fill(DemoMlp::kOut * DemoMlp::kHidden, 0.5f);
-  w.b2 = rng.fill(DemoMlp::kOut, 0.1f);
+  w.w1 = rng.fill(DemoMlp::kHidden1 * DemoMlp::kIn, he_scale(DemoMlp::kIn));
+  w.b1 = rng.fill(DemoMlp::kHidden1, 0.1f);
+  w.w2 = rng.fill(DemoMlp::kHidden2 * DemoMlp::kHidden1, he_scale(DemoMlp::kHidden1));
+  w.b2 = rng.fill(DemoMlp::kHidden2, 0.1f);
+  w.w3 = rng.fill(DemoMlp::kOut * DemoMlp::kHidden2, he_scale(DemoMlp::kHidden2));
+  w.b3 = rng.fill(DemoMlp::kOut, 0.1f);
   return w;
 }
 
 DemoCnn demo_cnn_weights() {
   WeightStream rng(0x5eed0002);
   DemoCnn w;
-  w.conv_w = rng.fill(DemoCnn::kChannels * DemoCnn::kKernel * DemoCnn::kKernel, 0.5f);
-  w.conv_b = rng.fill(DemoCnn::kChannels, 0.1f);
-  w.fc_w = rng.fill(DemoCnn::kClasses * DemoCnn::kFlat, 0.3f);
+  constexpr int k2 = DemoCnn::kKernel * DemoCnn::kKernel;
+  w.conv1_w = rng.fill(DemoCnn::kChannels1 * k2, he_scale(k2));
+  w.conv1_b = rng.fill(DemoCnn::kChannels1, 0.1f);
+  w.conv2_w =
+      rng.fill(DemoCnn::kChannels2 * DemoCnn::kChannels1 * k2, he_scale(DemoCnn::kChannels1 * k2));
+  w.conv2_b = rng.fill(DemoCnn::kChannels2, 0.1f);
+  w.fc_w = rng.fill(DemoCnn::kClasses * DemoCnn::kFlat, he_scale(DemoCnn::kFlat));
   w.fc_b = rng.fill(DemoCnn::kClasses, 0.1f);
   return w;
 }
@@ -129,17 +141,43 @@ std::string build_mlp_onnx(const DemoMlp& w) {
   auto& g = *model.mutable_graph();
   add_value(g.mutable_input(), "input", {-1, DemoMlp::kIn});
   add_value(g.mutable_output(), "probabilities", {-1, DemoMlp::kOut});
-  add_initializer(g, "w1", {DemoMlp::kHidden, DemoMlp::kIn}, w.w1);
-  add_initializer(g, "b1", {DemoMlp::kHidden}, w.b1);
-  add_initializer(g, "w2_raw", {DemoMlp::kOut, DemoMlp::kHidden}, w.w2);
-  add_initializer(g, "b2", {DemoMlp::kOut}, w.b2);
+  add_initializer(g, "w1", {DemoMlp::kHidden1, DemoMlp::kIn}, w.w1);
+  add_initializer(g, "b1", {DemoMlp::kHidden1}, w.b1);
+  add_initializer(g, "w2_raw", {DemoMlp::kHidden2, DemoMlp::kHidden1}, w.w2);
+  add_initializer(g, "b2", {DemoMlp::kHidden2}, w.b2);
+  add_initializer(g, "w3", {DemoMlp::kOut, DemoMlp::kHidden2}, w.w3);
+  add_initializer(g, "b3", {DemoMlp::kOut}, w.b3);
   add_node(g, "Identity", {"w2_raw"}, "w2");
-  add_int_attr(add_node(g, "Gemm", {"input", "w1", "b1"}, "hidden"), "transB", 1);
-  add_node(g, "Relu", {"hidden"}, "hidden_relu");
-  add_int_attr(add_node(g, "Gemm", {"hidden_relu", "w2", "b2"}, "logits"), "transB", 1);
+  add_int_attr(add_node(g, "Gemm", {"input", "w1", "b1"}, "hidden1"), "transB", 1);
+  add_node(g, "Relu", {"hidden1"}, "hidden1_relu");
+  add_int_attr(add_node(g, "Gemm", {"hidden1_relu", "w2", "b2"}, "hidden2"), "transB", 1);
+  add_node(g, "Relu", {"hidden2"}, "hidden2_relu");
+  add_int_attr(add_node(g, "Gemm", {"hidden2_relu", "w3", "b3"}, "logits"), "transB", 1);
   add_int_attr(add_node(g, "Softmax", {"logits"}, "probabilities"), "axis", 1);
   return serialize(model);
 }
+
+namespace {
+
+// Conv(3x3, stride 1, pad 1) + Relu + MaxPool(2x2, stride 2).
+std::string add_conv_block(onnx::GraphProto& g, const std::string& in, const std::string& prefix,
+                           int in_channels, int out_channels, const std::vector<float>& weights,
+                           const std::vector<float>& bias) {
+  constexpr int k = DemoCnn::kKernel;
+  add_initializer(g, prefix + "_w", {out_channels, in_channels, k, k}, weights);
+  add_initializer(g, prefix + "_b", {out_channels}, bias);
+  auto* conv = add_node(g, "Conv", {in, prefix + "_w", prefix + "_b"}, prefix);
+  add_ints_attr(conv, "kernel_shape", {k, k});
+  add_ints_attr(conv, "pads", {1, 1, 1, 1});
+  add_ints_attr(conv, "strides", {1, 1});
+  add_node(g, "Relu", {prefix}, prefix + "_relu");
+  auto* pool = add_node(g, "MaxPool", {prefix + "_relu"}, prefix + "_pool");
+  add_ints_attr(pool, "kernel_shape", {2, 2});
+  add_ints_attr(pool, "strides", {2, 2});
+  return prefix + "_pool";
+}
+
+}  // namespace
 
 std::string build_cnn_onnx(const DemoCnn& w) {
   auto model = new_model("synod_demo_cnn");
@@ -147,23 +185,32 @@ std::string build_cnn_onnx(const DemoCnn& w) {
   constexpr int kSide = DemoCnn::kSide;
   add_value(g.mutable_input(), "image", {-1, 1, kSide, kSide});
   add_value(g.mutable_output(), "probabilities", {-1, DemoCnn::kClasses});
-  add_initializer(g, "conv_w", {DemoCnn::kChannels, 1, DemoCnn::kKernel, DemoCnn::kKernel},
-                  w.conv_w);
-  add_initializer(g, "conv_b", {DemoCnn::kChannels}, w.conv_b);
+  auto x = add_conv_block(g, "image", "conv1", 1, DemoCnn::kChannels1, w.conv1_w, w.conv1_b);
+  x = add_conv_block(g, x, "conv2", DemoCnn::kChannels1, DemoCnn::kChannels2, w.conv2_w,
+                     w.conv2_b);
   add_initializer(g, "fc_w", {DemoCnn::kClasses, DemoCnn::kFlat}, w.fc_w);
   add_initializer(g, "fc_b", {DemoCnn::kClasses}, w.fc_b);
-  auto* conv = add_node(g, "Conv", {"image", "conv_w", "conv_b"}, "conv");
-  add_ints_attr(conv, "kernel_shape", {3, 3});
-  add_ints_attr(conv, "pads", {1, 1, 1, 1});
-  add_ints_attr(conv, "strides", {1, 1});
-  add_node(g, "Relu", {"conv"}, "relu");
-  auto* pool = add_node(g, "MaxPool", {"relu"}, "pool");
-  add_ints_attr(pool, "kernel_shape", {2, 2});
-  add_ints_attr(pool, "strides", {2, 2});
-  add_int_attr(add_node(g, "Flatten", {"pool"}, "flat"), "axis", 1);
+  add_int_attr(add_node(g, "Flatten", {x}, "flat"), "axis", 1);
   add_int_attr(add_node(g, "Gemm", {"flat", "fc_w", "fc_b"}, "logits"), "transB", 1);
   add_int_attr(add_node(g, "Softmax", {"logits"}, "probabilities"), "axis", 1);
   return serialize(model);
+}
+
+Tensor demo_input(const std::string& model, int rows) {
+  const bool cnn = model.rfind("cnn", 0) == 0;
+  Tensor t;
+  t.name = cnn ? "image" : "input";
+  t.shape = cnn ? Shape{rows, 1, DemoCnn::kSide, DemoCnn::kSide} : Shape{rows, DemoMlp::kIn};
+  t.data.resize(element_count(t.shape));
+  // Multiples of 1/8: exact in binary, so the JSON text stays short.
+  for (std::size_t i = 0; i < t.data.size(); ++i) {
+    t.data[i] = static_cast<float>((i * 7) % 9) / 8.0f - 0.5f;
+  }
+  return t;
+}
+
+std::string demo_request_json(const std::string& model) {
+  return encode_infer_request({demo_input(model)});
 }
 
 ModelConfig demo_config(bool dynamic_batching) {

@@ -2,16 +2,19 @@
 // repository can be served without downloading anything (`synod models
 // demo DIR`). Weights come from a fixed seed: every build writes the same
 // bytes, and tests recompute the outputs with plain loops over the same
-// weights.
+// weights. The sizes are those of classic MNIST classifiers, so a request
+// costs real compute (docs/inference.md "Performance").
 //
-//   mlp: input  "input"  FP32 [-1,16]
-//        Gemm(16->32) + Relu + Gemm(32->4) + Softmax
-//        output "probabilities" FP32 [-1,4]
+//   mlp: input  "input"  FP32 [-1,784]          (a 28x28 image, flattened)
+//        Gemm(784->512) + Relu + Gemm(512->256) + Relu + Gemm(256->10)
+//        + Softmax                               (535k multiply-adds per row)
+//        output "probabilities" FP32 [-1,10]
 //        (the second weight matrix sits behind an Identity, the pattern
 //        PyTorch exporters produce, which onnx_model.h folds)
-//   cnn: input  "image"  FP32 [-1,1,8,8]
-//        Conv(1->4, 3x3, pad 1) + Relu + MaxPool(2x2) + Flatten + Gemm(64->10)
-//        + Softmax
+//   cnn: input  "image"  FP32 [-1,1,28,28]
+//        Conv(1->32, 3x3, pad 1) + Relu + MaxPool(2x2)      -> 32x14x14
+//        Conv(32->64, 3x3, pad 1) + Relu + MaxPool(2x2)     -> 64x7x7
+//        Flatten + Gemm(3136->10) + Softmax     (3.9M multiply-adds per image)
 //        output "probabilities" FP32 [-1,10]
 #pragma once
 
@@ -20,26 +23,36 @@
 
 #include "common/status.h"
 #include "inference/model_config.h"
+#include "inference/tensor.h"
 
 namespace synod::inference {
 
 struct DemoMlp {
-  static constexpr int kIn = 16, kHidden = 32, kOut = 4;
-  std::vector<float> w1, b1;  // [kHidden][kIn], [kHidden]
-  std::vector<float> w2, b2;  // [kOut][kHidden], [kOut]
+  static constexpr int kIn = 784, kHidden1 = 512, kHidden2 = 256, kOut = 10;
+  std::vector<float> w1, b1;  // [kHidden1][kIn], [kHidden1]
+  std::vector<float> w2, b2;  // [kHidden2][kHidden1], [kHidden2]
+  std::vector<float> w3, b3;  // [kOut][kHidden2], [kOut]
 };
 struct DemoCnn {
-  static constexpr int kSide = 8, kChannels = 4, kKernel = 3, kClasses = 10;
-  static constexpr int kPooled = kSide / 2;
-  static constexpr int kFlat = kChannels * kPooled * kPooled;
-  std::vector<float> conv_w, conv_b;  // [kChannels][1][3][3], [kChannels]
-  std::vector<float> fc_w, fc_b;      // [kClasses][kFlat], [kClasses]
+  static constexpr int kSide = 28, kKernel = 3, kClasses = 10;
+  static constexpr int kChannels1 = 32, kChannels2 = 64;
+  static constexpr int kSide2 = kSide / 2, kSide3 = kSide2 / 2;  // after each pool
+  static constexpr int kFlat = kChannels2 * kSide3 * kSide3;
+  std::vector<float> conv1_w, conv1_b;  // [kChannels1][1][3][3], [kChannels1]
+  std::vector<float> conv2_w, conv2_b;  // [kChannels2][kChannels1][3][3], [kChannels2]
+  std::vector<float> fc_w, fc_b;        // [kClasses][kFlat], [kClasses]
 };
 
 DemoMlp demo_mlp_weights();
 DemoCnn demo_cnn_weights();
 std::string build_mlp_onnx(const DemoMlp& weights);
 std::string build_cnn_onnx(const DemoCnn& weights);
+
+// One request's input for a demo model ("mlp", "cnn", or a name starting
+// with either): `rows` rows of fixed values in [-0.5, 0.5].
+Tensor demo_input(const std::string& model, int rows = 1);
+// The same as an Open Inference Protocol request body.
+std::string demo_request_json(const std::string& model);
 
 // The config.yaml the demo writes: batching on or off.
 ModelConfig demo_config(bool dynamic_batching);

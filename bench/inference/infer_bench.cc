@@ -7,7 +7,10 @@
 //   (d) forward through a second node that lacks the model and forwards it
 //
 // Usage: infer_bench [--synod PATH] [--duration-ms N] [--models mlp,cnn]
-//                    [--concurrency 1,8,32,64]
+//                    [--concurrency 1,8,32,64] [--modes direct,http,batch,forward]
+// Extra modes: "profile" (microseconds per request for each piece: JSON
+// decode, encode, forward at batch 1 and 32) and "ceiling" (samples/s of
+// batched forwards in-process, the most a batching node could reach).
 // (b)-(d) start a 2-node cluster with `synod cluster up` in a temp dir and
 // stop it at the end.
 #include <unistd.h>
@@ -17,6 +20,7 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -24,7 +28,9 @@
 
 #include "inference/backend.h"
 #include "inference/demo_models.h"
+#include "inference/oip_json.h"
 #include "inference/onnx_model.h"
+#include "inference/repository.h"
 #include "node/inference/load_generator.h"
 
 namespace fs = std::filesystem;
@@ -50,39 +56,89 @@ std::string run(const std::string& command) {
   return out;
 }
 
-bool is_cnn(const std::string& model) { return model.rfind("cnn", 0) == 0; }
-
-std::vector<float> sample_input(const std::string& model) {
-  const int n = is_cnn(model) ? 64 : 16;
-  std::vector<float> x;
-  for (int i = 0; i < n; ++i) x.push_back(static_cast<float>((i * 7) % 11) / 10.0f - 0.5f);
-  return x;
-}
-
-std::string request_body(const std::string& model) {
-  auto x = sample_input(model);
-  std::string data;
-  for (float v : x) data += (data.empty() ? "" : ",") + std::to_string(v);
-  return std::string(R"({"inputs":[{"name":")") + (is_cnn(model) ? "image" : "input") +
-         R"(","datatype":"FP32","shape":)" + (is_cnn(model) ? "[1,1,8,8]" : "[1,16]") +
-         R"(,"data":[)" + data + "]}]}";
-}
-
+// (a): every client thread owns one cv::dnn::Net (threads 1, as a model
+// instance) and calls forward() on a batch of one, back to back.
 LoadResult direct(const std::string& model, int concurrency, std::chrono::milliseconds duration) {
-  const std::string bytes = is_cnn(model) ? inference::build_cnn_onnx(inference::demo_cnn_weights())
-                                          : inference::build_mlp_onnx(inference::demo_mlp_weights());
+  const bool cnn = model.rfind("cnn", 0) == 0;
+  const std::string bytes = cnn ? inference::build_cnn_onnx(inference::demo_cnn_weights())
+                                : inference::build_mlp_onnx(inference::demo_mlp_weights());
   auto prepared = inference::prepare_onnx_model(bytes);
   return node::inference::run_local_load(
       [&]() -> std::function<bool()> {
         std::shared_ptr<inference::Backend> backend = inference::make_opencv_backend();
         (void)backend->load(prepared->bytes, prepared->signature, {});
-        inference::Tensor t;
-        t.name = is_cnn(model) ? "image" : "input";
-        t.shape = is_cnn(model) ? inference::Shape{1, 1, 8, 8} : inference::Shape{1, 16};
-        t.data = sample_input(model);
-        return [backend, t] { return backend->run({t}).is_ok(); };
+        auto input = inference::demo_input(model);
+        return [backend, input] { return backend->run({input}).is_ok(); };
       },
       concurrency, duration, std::chrono::milliseconds(100));
+}
+
+// Not (a): the compute ceiling of a batching server. `threads` threads each
+// own one net and run batches of `rows`; throughput counts samples (rows).
+LoadResult direct_batched(const std::string& model, int threads, int rows,
+                          std::chrono::milliseconds duration) {
+  const bool cnn = model.rfind("cnn", 0) == 0;
+  const std::string bytes = cnn ? inference::build_cnn_onnx(inference::demo_cnn_weights())
+                                : inference::build_mlp_onnx(inference::demo_mlp_weights());
+  auto prepared = inference::prepare_onnx_model(bytes);
+  auto r = node::inference::run_local_load(
+      [&]() -> std::function<bool()> {
+        std::shared_ptr<inference::Backend> backend = inference::make_opencv_backend();
+        (void)backend->load(prepared->bytes, prepared->signature, {});
+        auto input = inference::demo_input(model, rows);
+        return [backend, input] { return backend->run({input}).is_ok(); };
+      },
+      threads, duration, std::chrono::milliseconds(100));
+  r.throughput *= rows;
+  return r;
+}
+
+// Microseconds per call of `f`, over about 300 ms.
+template <typename F>
+double micros_per_call(F&& f) {
+  const auto start = std::chrono::steady_clock::now();
+  const auto until = start + std::chrono::milliseconds(300);
+  long n = 0;
+  while (std::chrono::steady_clock::now() < until) {
+    f();
+    ++n;
+  }
+  return std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start)
+             .count() /
+         static_cast<double>(n);
+}
+
+// Where one request's time goes, piece by piece, on one thread.
+void profile(const std::string& m) {
+  const bool cnn = m.rfind("cnn", 0) == 0;
+  const std::string bytes = cnn ? inference::build_cnn_onnx(inference::demo_cnn_weights())
+                                : inference::build_mlp_onnx(inference::demo_mlp_weights());
+  auto prepared = inference::prepare_onnx_model(bytes);
+  inference::LoadedModel model;
+  model.name = m;
+  model.config = inference::demo_config(true);
+  model.signature = prepared->signature;
+  const std::string body = inference::demo_request_json(m);
+  auto backend = inference::make_opencv_backend();
+  (void)backend->load(prepared->bytes, prepared->signature, {});
+  const auto one = inference::demo_input(m, 1);
+  const auto batch = inference::demo_input(m, 32);
+  auto outputs = backend->run({one});
+  std::printf("profile %s: body %zu bytes; us per request:\n", m.c_str(), body.size());
+  std::printf("  nlohmann DOM parse (before)   %8.1f\n", micros_per_call([&] {
+                auto doc = nlohmann::json::parse(body, nullptr, false);
+                return doc.size();
+              }));
+  std::printf("  decode_infer_request          %8.1f\n",
+              micros_per_call([&] { return inference::decode_infer_request(body, model).is_ok(); }));
+  std::printf("  encode_infer_response         %8.1f\n", micros_per_call([&] {
+                return inference::encode_infer_response(m, 1, "", *outputs, {}).size();
+              }));
+  std::printf("  forward, batch 1              %8.1f\n",
+              micros_per_call([&] { return backend->run({one}).is_ok(); }));
+  std::printf("  forward, batch 32, per row    %8.1f\n",
+              micros_per_call([&] { return backend->run({batch}).is_ok(); }) / 32);
+  std::fflush(stdout);
 }
 
 void print_row(const std::string& mode, const std::string& model, int c, const LoadResult& r) {
@@ -120,7 +176,24 @@ int main(int argc, char** argv) {
       for (int c : levels) print_row("direct", m, c, direct(m, c, duration));
     }
   }
-  if (modes == "direct") return 0;
+  if (modes.find("profile") != std::string::npos) {
+    for (const auto& m : models) profile(m);
+  }
+  if (modes.find("ceiling") != std::string::npos) {
+    // Samples/s of batched forwards (what a batching node can reach at best).
+    for (const auto& m : models) {
+      for (int rows : {8, 32}) {
+        for (int threads : {1, 2}) {
+          print_row("b" + std::to_string(rows) + "x" + std::to_string(threads), m, rows * threads,
+                    direct_batched(m, threads, rows, duration));
+        }
+      }
+    }
+  }
+  if (modes.find("http") == std::string::npos && modes.find("batch") == std::string::npos &&
+      modes.find("forward") == std::string::npos) {
+    return 0;
+  }
 
   const fs::path dir = fs::temp_directory_path() / ("synod-infer-bench-" + std::to_string(getpid()));
   fs::create_directories(dir);
@@ -149,7 +222,7 @@ int main(int argc, char** argv) {
         node::inference::LoadOptions load;
         load.address = mode == "forward" ? node2 : node1;
         load.target = "/v2/models/" + model + "/infer";
-        load.body = request_body(m);
+        load.body = inference::demo_request_json(m);
         load.concurrency = c;
         load.duration = duration;
         print_row(mode, model, c, node::inference::run_http_load(load));

@@ -125,16 +125,7 @@ int infer(const GlobalOptions& global, const ModelsOptions& opts) {
 
 // One request body for a demo model (batch 1, fixed values).
 std::string demo_request(const std::string& model) {
-  const bool cnn = model.rfind("cnn", 0) == 0;
-  const int n = cnn ? 64 : 16;
-  json data = json::array();
-  for (int i = 0; i < n; ++i) data.push_back(static_cast<double>((i * 7) % 11) / 10.0 - 0.5);
-  json shape = cnn ? json::array({1, 1, 8, 8}) : json::array({1, 16});
-  return json{{"inputs", json::array({{{"name", cnn ? "image" : "input"},
-                                       {"datatype", "FP32"},
-                                       {"shape", shape},
-                                       {"data", data}}})}}
-      .dump();
+  return synod::inference::demo_request_json(model);
 }
 
 int bench_infer(const GlobalOptions& global, const ModelsOptions& opts) {

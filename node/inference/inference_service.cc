@@ -24,6 +24,20 @@ namespace {
 constexpr auto kPollInterval = std::chrono::seconds(1);
 constexpr auto kPollTimeout = std::chrono::milliseconds(900);
 constexpr std::size_t kMaxAttempts = 2;  // the first node and one retry elsewhere
+// A node a forward to failed (unreachable, timeout) is not picked again for
+// this long (gossip's failure detector takes a few seconds to agree).
+constexpr auto kFailedHold = std::chrono::seconds(2);
+
+std::vector<std::string> split_list(const std::string& text, char sep) {
+  std::vector<std::string> out;
+  std::size_t from = 0;
+  while (from <= text.size()) {
+    const auto to = std::min(text.find(sep, from), text.size());
+    if (to > from) out.push_back(text.substr(from, to - from));
+    from = to + 1;
+  }
+  return out;
+}
 
 MonoTime mono_now() { return MonoTime(std::chrono::steady_clock::now().time_since_epoch()); }
 
@@ -80,11 +94,17 @@ void InferenceService::start() {
                      config_.inference.model_repository);
       }
       loaded_ = true;
+      asio::post(io_, [this] { publish_models(); });
     });
   } else {
     loaded_ = true;
   }
-  poll_peers();
+  tick();
+}
+
+void InferenceService::set_gossip(MetaPublisher publish, MemberView members) {
+  publish_ = std::move(publish);
+  members_ = std::move(members);
 }
 
 void InferenceService::stop() {
@@ -148,6 +168,7 @@ void InferenceService::register_routes(http::Router& router) {
       asio::post(admin_pool_, [this, load, model = request.param("m"),
                                respond = std::move(respond)] {
         Status s = load ? repository_->load(model) : repository_->unload(model);
+        asio::post(io_, [this] { publish_models(); });
         respond(s.is_ok() ? http::HttpResponse::json(json::object())
                           : http::HttpResponse::from_status(s));
       });
@@ -157,14 +178,18 @@ void InferenceService::register_routes(http::Router& router) {
   router.add("POST", "/v2/repository/models/:m/unload", admin(false));
   router.add("GET", "/v1/synod/inference/models",
              [this](http::HttpRequest, http::Responder respond) {
+               refresh_from_gossip();
                json peers = json::object();
                for (const auto& [id, remote] : remotes_) {
                  json models = json::array();
                  for (const auto& [name, strategy] : remote.models) models.push_back(name);
                  peers[remote.name.empty() ? node_id_text(id) : remote.name] = models;
                }
-               respond(http::HttpResponse::json(
-                   {{"node", node_name_}, {"ready", repository_->ready_models()}, {"peers", peers}}));
+               const bool gossip = members_ && members_();
+               respond(http::HttpResponse::json({{"node", node_name_},
+                                                 {"ready", repository_->ready_models()},
+                                                 {"peers", peers},
+                                                 {"source", gossip ? "gossip" : "poll"}}));
              });
 }
 
@@ -221,12 +246,21 @@ void InferenceService::route(std::shared_ptr<Attempt> attempt) {
     return run_local(attempt->op, attempt->model, attempt->version, std::move(attempt->body),
                      attempt->cancelled, std::move(attempt->respond));
   }
+  refresh_from_gossip();
   std::vector<loadbalance::Endpoint> endpoints;
   if (local) endpoints.push_back({self, node_name_, 1, true});
+  const MonoTime now = mono_now();
   for (const auto& [id, remote] : remotes_) {
-    if (remote.models.count(attempt->model)) {
-      endpoints.push_back({node_id_text(id), remote.name, 1, transport_->connected(id)});
+    if (!remote.models.count(attempt->model)) continue;
+    if (!attempt->version.empty()) {
+      auto v = remote.versions.find(attempt->model);
+      if (v != remote.versions.end() && !v->second.count(attempt->version)) continue;
     }
+    if (auto f = failed_.find(id); f != failed_.end()) {
+      if (now < f->second) continue;
+      failed_.erase(f);
+    }
+    endpoints.push_back({node_id_text(id), remote.name, 1, transport_->connected(id)});
   }
   if (endpoints.empty()) {
     if (!attempt->tried.empty()) {
@@ -289,8 +323,11 @@ void InferenceService::route(std::shared_ptr<Attempt> attempt) {
           attempt->last_error = response.is_ok() ? "node " + id + " answered 503"
                                                  : response.status().message();
           if (!response.is_ok()) {
-            // The node is unreachable: forget its models until its next status.
-            remotes_.erase(peer);
+            // The node is unreachable: skip it for a while (gossip's failure
+            // detector will soon say so too), and with polling forget its
+            // models until its next status.
+            failed_[peer] = mono_now() + kFailedHold;
+            if (!members_ || !members_()) remotes_.erase(peer);
           }
           if (attempt->tried.size() < kMaxAttempts && !attempt->cancelled->load()) {
             return route(attempt);
@@ -362,9 +399,14 @@ void InferenceService::run_infer(std::shared_ptr<inf::LoadedModel> model, std::s
       return done(std::move(response));
     }
     record(name, 200, outcome->queue_seconds, outcome->compute_seconds, outcome->batch_size);
-    http::HttpResponse response;
-    response.body = inf::encode_infer_response(name, version, id, outcome->outputs, outputs);
-    done(std::move(response));
+    // Encoding runs on the codec pool: the instance thread goes straight
+    // back to its next batch.
+    asio::post(codec_pool_, [name, version, id, outputs, done,
+                             tensors = std::move(outcome->outputs)] {
+      http::HttpResponse response;
+      response.body = inf::encode_infer_response(name, version, id, tensors, outputs);
+      done(std::move(response));
+    });
   };
   auto on_error = request.done;
   if (auto s = model->scheduler->submit(std::move(request)); !s.is_ok()) {
@@ -403,6 +445,87 @@ std::string InferenceService::status_json() const {
   return json{{"node", node_name_}, {"models", models}}.dump();
 }
 
+void InferenceService::tick() {
+  if (stopped_) return;
+  publish_models();
+  if (!members_ || !members_()) poll_peers();  // no gossip: ask every peer
+  poll_timer_.expires_after(kPollInterval);
+  poll_timer_.async_wait([this](error_code ec) {
+    if (!ec) tick();
+  });
+}
+
+synod::discovery::Meta InferenceService::models_meta(const std::vector<ReadyModel>& models) {
+  std::string names, versions, strategies;
+  for (const auto& m : models) {
+    names += (names.empty() ? "" : ",") + m.name;
+    for (auto v : m.versions) {
+      versions += (versions.empty() ? "" : ",") + m.name + "@" + std::to_string(v);
+    }
+    if (!m.strategy.empty()) {
+      strategies += (strategies.empty() ? "" : ",") + m.name + "=" + m.strategy;
+    }
+  }
+  return {{synod::discovery::kMetaModels, names},
+          {"model_versions", versions},
+          {"model_lb", strategies}};
+}
+
+void InferenceService::publish_models() {
+  if (stopped_ || !publish_) return;
+  std::vector<ReadyModel> ready;
+  if (config_.inference.enabled) {
+    for (const auto& name : repository_->ready_models()) {
+      ReadyModel m{name, repository_->versions(name), ""};
+      if (auto loaded = repository_->find(name)) m.strategy = loaded->config.load_balancing;
+      ready.push_back(std::move(m));
+    }
+  }
+  auto meta = models_meta(ready);
+  if (meta == published_) return;
+  for (const auto& [key, value] : meta) {
+    auto old = published_.find(key);
+    if (old == published_.end() || old->second != value) publish_(key, value);
+  }
+  spdlog::info("inference: advertising models [{}] in gossip", meta[synod::discovery::kMetaModels]);
+  published_ = std::move(meta);
+}
+
+void InferenceService::refresh_from_gossip() {
+  if (!members_) return;
+  auto members = members_();
+  if (!members) return;
+  using synod::discovery::MemberState;
+  std::map<NodeId, RemoteNode> view;
+  for (const auto& m : *members) {
+    const NodeId id{m.id};
+    if (id == transport_->self()) continue;
+    if (m.state != MemberState::kAlive && m.state != MemberState::kSuspect) continue;
+    auto models = m.meta.find(synod::discovery::kMetaModels);
+    if (models == m.meta.end() || models->second.empty()) continue;
+    RemoteNode node;
+    node.name = m.name;
+    for (auto& name : split_list(models->second, ',')) node.models.emplace(std::move(name), "");
+    if (auto lb = m.meta.find("model_lb"); lb != m.meta.end()) {
+      for (const auto& entry : split_list(lb->second, ',')) {
+        const auto eq = entry.find('=');
+        if (eq == std::string::npos) continue;
+        if (auto it = node.models.find(entry.substr(0, eq)); it != node.models.end()) {
+          it->second = entry.substr(eq + 1);
+        }
+      }
+    }
+    if (auto vs = m.meta.find("model_versions"); vs != m.meta.end()) {
+      for (const auto& entry : split_list(vs->second, ',')) {
+        const auto at = entry.rfind('@');
+        if (at != std::string::npos) node.versions[entry.substr(0, at)].insert(entry.substr(at + 1));
+      }
+    }
+    view.emplace(id, std::move(node));
+  }
+  remotes_ = std::move(view);
+}
+
 void InferenceService::poll_peers() {
   if (stopped_) return;
   const auto peers = transport_->peers();
@@ -439,10 +562,6 @@ void InferenceService::poll_peers() {
                        remotes_[peer] = std::move(node);
                      });
   }
-  poll_timer_.expires_after(kPollInterval);
-  poll_timer_.async_wait([this](error_code ec) {
-    if (!ec) poll_peers();
-  });
 }
 
 // ----------------------------------------------------------------- metrics

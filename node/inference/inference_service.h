@@ -5,20 +5,26 @@
 // - Decoding and encoding run on a small codec pool and the models run on
 //   their schedulers' instance threads: the event loop thread only routes,
 //   so heartbeats never wait behind inference.
-// - Across the cluster: learns which peers have which models ready (a status
-//   call over MessageType::kInfer to every peer each second), forwards a
-//   request for a model this node lacks (or any request when
-//   inference.route is "cluster") to a node chosen by the model's
-//   load-balancing strategy, retries once on another node, and names the
-//   serving node in X-Synod-Served-By.
+// - Across the cluster: publishes the models ready here in this node's
+//   gossip metadata ("models", "model_versions", "model_lb"; at most once a
+//   second and only when they change) and takes the candidates for a
+//   request from the gossip view (members alive or suspect, with the model
+//   in their metadata). With gossip off, it falls back to asking every peer
+//   once a second over MessageType::kInfer. It forwards a request for a
+//   model this node lacks (or any request when inference.route is
+//   "cluster") to a node chosen by the model's load-balancing strategy,
+//   retries once on another node, and names the serving node in
+//   X-Synod-Served-By.
 //
 // Threading: constructed, started and stopped on the loop thread; routes
 // and the peer handler run there; completions hop back to it via post().
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -27,6 +33,7 @@
 #include "common/clock.h"
 #include "common/random.h"
 #include "config/node_config.h"
+#include "discovery/member.h"
 #include "inference/repository.h"
 #include "loadbalance/strategy.h"
 #include "node/http/router.h"
@@ -43,6 +50,23 @@ class InferenceService {
   InferenceService(const InferenceService&) = delete;
   InferenceService& operator=(const InferenceService&) = delete;
 
+  // Gossip hooks (call before start()): `publish` sets one of this node's
+  // gossip metadata keys (DiscoveryService::set_local_meta); `members`
+  // returns the gossip member list (loop thread), or nullopt when gossip is
+  // off, in which case peers are polled over kInfer instead.
+  using MetaPublisher = std::function<void(std::string key, std::string value)>;
+  using MemberView = std::function<std::optional<std::vector<synod::discovery::Member>>()>;
+  void set_gossip(MetaPublisher publish, MemberView members);
+
+  // The gossip metadata for a set of ready models (exposed for tests):
+  // {"models": "a,b", "model_versions": "a@1,b@1,b@2", "model_lb": "a=p2c_ewma"}.
+  struct ReadyModel {
+    std::string name;
+    std::vector<std::int64_t> versions;
+    std::string strategy;
+  };
+  static synod::discovery::Meta models_meta(const std::vector<ReadyModel>& models);
+
   void register_routes(http::Router& router);
   // Loads the repository in the background, installs the kInfer handler and
   // starts exchanging model lists with peers.
@@ -56,6 +80,7 @@ class InferenceService {
   struct RemoteNode {
     std::string name;
     std::map<std::string, std::string> models;  // name -> strategy
+    std::map<std::string, std::set<std::string>> versions;  // empty: unknown (poll)
   };
   struct Attempt;
 
@@ -68,7 +93,12 @@ class InferenceService {
   void route(std::shared_ptr<Attempt> attempt);
   void on_peer_request(NodeId from, std::string_view payload,
                        transport::PeerTransport::Responder respond);
+  // Once a second: publish this node's models, poll peers without gossip.
+  void tick();
   void poll_peers();
+  void publish_models();
+  // remotes_ from the gossip view (no-op without gossip).
+  void refresh_from_gossip();
   std::string status_json() const;
   loadbalance::Strategy& strategy_for(const std::string& model);
   void record(const std::string& model, int status, double queue_s, double compute_s,
@@ -83,11 +113,15 @@ class InferenceService {
   asio::thread_pool codec_pool_;
   asio::thread_pool admin_pool_;
   asio::steady_timer poll_timer_;
+  MetaPublisher publish_;
+  MemberView members_;
   std::atomic<bool> loaded_{false};
   bool stopped_ = false;
 
   // Loop thread only.
   std::map<NodeId, RemoteNode> remotes_;
+  std::map<NodeId, MonoTime> failed_;  // forward failed: skipped until then
+  synod::discovery::Meta published_;
   std::map<std::string, std::unique_ptr<loadbalance::Strategy>> strategies_;
 };
 

@@ -86,7 +86,7 @@ TEST(DemoModels, IdentityOverAnInitializerIsFoldedAndReported) {
   ASSERT_TRUE(model.ParseFromString(prepared->bytes));
   for (const auto& node : model.graph().node()) EXPECT_NE(node.op_type(), "Identity");
   ASSERT_EQ(prepared->signature.inputs.size(), 1u);
-  EXPECT_EQ(prepared->signature.inputs[0].shape, (Shape{-1, 16}));
+  EXPECT_EQ(prepared->signature.inputs[0].shape, (Shape{-1, DemoMlp::kIn}));
   EXPECT_EQ(prepared->signature.outputs[0].name, "probabilities");
 }
 
@@ -312,6 +312,56 @@ TEST_F(RequestCheckTest, EachBadInputHasItsOwnError) {
   EXPECT_NE(error(R"({"inputs":[{"name":"input","datatype":"FP32","shape":[1,16],"data":["a"]}]})")
                 .find("non-numeric"),
             std::string::npos);
+}
+
+TEST_F(RequestCheckTest, TheStreamingDecoderAcceptsAnyValidJsonLayout) {
+  // Keys in any order, data before datatype, escapes, whitespace, and
+  // members the protocol allows but synod ignores ("parameters").
+  std::string data;
+  for (int i = 0; i < 16; ++i) data += (i ? " , " : "") + std::to_string(i) + (i % 2 ? ".5" : "e0");
+  const std::string body = " {\"id\" : \"r\\u00e9q\\n\", \"parameters\": {\"x\": [null, true, {}]},\n"
+                           "  \"inputs\": [ {\"data\": [ " + data + " ], \"shape\": [1, 16],"
+                           " \"parameters\": {}, \"datatype\": \"FP\\u0033\\u0032\", \"name\": \"in\\u0070ut\"} ],"
+                           " \"outputs\": [{\"name\": \"probabilities\", \"parameters\": {}}] } ";
+  auto r = decode_infer_request(body, model_);
+  ASSERT_TRUE(r.is_ok()) << r.status();
+  EXPECT_EQ(r->id, "r\xc3\xa9q\n");
+  ASSERT_EQ(r->inputs.size(), 1u);
+  EXPECT_EQ(r->inputs[0].data[0], 0.0f);
+  EXPECT_EQ(r->inputs[0].data[3], 3.5f);
+  EXPECT_EQ(r->outputs, std::vector<std::string>{"probabilities"});
+}
+
+TEST_F(RequestCheckTest, MalformedBodiesAreReportedAsSuchAndNeverCrash) {
+  const std::string valid = body("input", "FP32", "[1,16]", 16);
+  for (const std::string& bad :
+       {valid + "x", valid.substr(0, valid.size() - 1), std::string(""), std::string("[1,2"),
+        std::string(R"({"inputs":[{"name":"input","data":[1,2,]}]})"),
+        std::string(R"({"inputs":[{"name":"input","data":[01]}]})"),
+        std::string(R"({"inputs":[{"name":"input","data":[1.]}]})"),
+        std::string(R"({"inputs":[{"name":"in\qput"}]})"), std::string("{\"inputs\":[\"\x01\"]}"),
+        std::string(100000, '['), R"({"inputs":)" + std::string(5000, '[') + "1" +
+                                      std::string(5000, ']') + "}"}) {
+    EXPECT_NE(error(bad).find("malformed JSON"), std::string::npos) << bad.substr(0, 80);
+  }
+  // A semantic problem before a syntax error still reads as malformed JSON.
+  EXPECT_NE(error(R"({"inputs":[{"name":"other"}], "x": })").find("malformed JSON"),
+            std::string::npos);
+  EXPECT_NE(error(R"({"inputs":[{"name":"input","datatype":"FP32","shape":[1,-16],"data":[]}]})")
+                .find("non-negative integers"),
+            std::string::npos);
+  EXPECT_NE(error(R"({"inputs":[{"name":"input","datatype":"FP32","shape":[1,16],"data":[1e999]}]})")
+                .find("out of range for FP32"),
+            std::string::npos);
+  EXPECT_NE(error(R"({"inputs":[{"name":"input","datatype":"FP32","shape":[1,16],"data":[true]}]})")
+                .find("a boolean in a FP32 tensor"),
+            std::string::npos);
+  EXPECT_NE(error(R"({"inputs":[{"name":"input","datatype":"FP32","shape":[1,16],"data":[)"
+                  R"(1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16]}],"outputs":[{"name":"nope"}]})")
+                .find("unknown output 'nope'"),
+            std::string::npos);
+  EXPECT_NE(error(R"({"inputs":{}})").find("\"inputs\" array"), std::string::npos);
+  EXPECT_NE(error(R"({"inputs":[{"name":1}]})").find("needs a \"name\""), std::string::npos);
 }
 
 TEST(IntegerDatatypes, ValuesAreCheckedAgainstTheDatatype) {

@@ -19,61 +19,73 @@ inline std::vector<float> softmax(std::vector<double> logits) {
   return out;
 }
 
-// One row: input[16] -> probabilities[4].
-inline std::vector<float> mlp_reference(const DemoMlp& w, const float* x) {
-  std::vector<double> hidden(DemoMlp::kHidden);
-  for (int h = 0; h < DemoMlp::kHidden; ++h) {
-    double s = w.b1[h];
-    for (int i = 0; i < DemoMlp::kIn; ++i) s += double(w.w1[h * DemoMlp::kIn + i]) * x[i];
-    hidden[h] = std::max(0.0, s);
+// y = w x + b (w is [out][in]), optionally followed by Relu.
+inline std::vector<double> dense(const std::vector<float>& w, const std::vector<float>& b,
+                                 const std::vector<double>& x, bool relu) {
+  const std::size_t in = x.size(), out = b.size();
+  std::vector<double> y(out);
+  for (std::size_t o = 0; o < out; ++o) {
+    double s = b[o];
+    for (std::size_t i = 0; i < in; ++i) s += double(w[o * in + i]) * x[i];
+    y[o] = relu ? std::max(0.0, s) : s;
   }
-  std::vector<double> logits(DemoMlp::kOut);
-  for (int o = 0; o < DemoMlp::kOut; ++o) {
-    double s = w.b2[o];
-    for (int h = 0; h < DemoMlp::kHidden; ++h) s += double(w.w2[o * DemoMlp::kHidden + h]) * hidden[h];
-    logits[o] = s;
-  }
-  return softmax(logits);
+  return y;
 }
 
-// One image 1x8x8 -> probabilities[10].
-inline std::vector<float> cnn_reference(const DemoCnn& w, const float* image) {
-  constexpr int S = DemoCnn::kSide, C = DemoCnn::kChannels, P = DemoCnn::kPooled;
-  std::vector<double> conv(C * S * S);
-  for (int c = 0; c < C; ++c) {
-    for (int y = 0; y < S; ++y) {
-      for (int x = 0; x < S; ++x) {
-        double s = w.conv_b[c];
-        for (int ky = 0; ky < 3; ++ky) {
-          for (int kx = 0; kx < 3; ++kx) {
-            const int iy = y + ky - 1, ix = x + kx - 1;
-            if (iy < 0 || iy >= S || ix < 0 || ix >= S) continue;
-            s += double(w.conv_w[c * 9 + ky * 3 + kx]) * image[iy * S + ix];
+// One row: input[784] -> probabilities[10].
+inline std::vector<float> mlp_reference(const DemoMlp& w, const float* x) {
+  std::vector<double> in(x, x + DemoMlp::kIn);
+  auto h1 = dense(w.w1, w.b1, in, true);
+  auto h2 = dense(w.w2, w.b2, h1, true);
+  return softmax(dense(w.w3, w.b3, h2, false));
+}
+
+// Conv(3x3, pad 1) + Relu + MaxPool(2x2) over [in_c][side][side] -> [out_c][side/2][side/2].
+inline std::vector<double> conv_block(const std::vector<float>& w, const std::vector<float>& b,
+                                      const std::vector<double>& x, int in_c, int side) {
+  const int out_c = static_cast<int>(b.size()), half = side / 2;
+  std::vector<double> conv(static_cast<std::size_t>(out_c * side * side));
+  for (int c = 0; c < out_c; ++c) {
+    for (int y = 0; y < side; ++y) {
+      for (int xx = 0; xx < side; ++xx) {
+        double s = b[c];
+        for (int ic = 0; ic < in_c; ++ic) {
+          for (int ky = 0; ky < 3; ++ky) {
+            for (int kx = 0; kx < 3; ++kx) {
+              const int iy = y + ky - 1, ix = xx + kx - 1;
+              if (iy < 0 || iy >= side || ix < 0 || ix >= side) continue;
+              s += double(w[((c * in_c + ic) * 3 + ky) * 3 + kx]) * x[(ic * side + iy) * side + ix];
+            }
           }
         }
-        conv[(c * S + y) * S + x] = std::max(0.0, s);
+        conv[(c * side + y) * side + xx] = std::max(0.0, s);
       }
     }
   }
-  std::vector<double> pooled(C * P * P);
-  for (int c = 0; c < C; ++c) {
-    for (int y = 0; y < P; ++y) {
-      for (int x = 0; x < P; ++x) {
+  std::vector<double> pooled(static_cast<std::size_t>(out_c * half * half));
+  for (int c = 0; c < out_c; ++c) {
+    for (int y = 0; y < half; ++y) {
+      for (int xx = 0; xx < half; ++xx) {
         double m = -1e300;
         for (int dy = 0; dy < 2; ++dy) {
-          for (int dx = 0; dx < 2; ++dx) m = std::max(m, conv[(c * S + 2 * y + dy) * S + 2 * x + dx]);
+          for (int dx = 0; dx < 2; ++dx) {
+            m = std::max(m, conv[(c * side + 2 * y + dy) * side + 2 * xx + dx]);
+          }
         }
-        pooled[(c * P + y) * P + x] = m;
+        pooled[(c * half + y) * half + xx] = m;
       }
     }
   }
-  std::vector<double> logits(DemoCnn::kClasses);
-  for (int k = 0; k < DemoCnn::kClasses; ++k) {
-    double s = w.fc_b[k];
-    for (int i = 0; i < DemoCnn::kFlat; ++i) s += double(w.fc_w[k * DemoCnn::kFlat + i]) * pooled[i];
-    logits[k] = s;
-  }
-  return softmax(logits);
+  return pooled;
+}
+
+// One image 1x28x28 -> probabilities[10].
+inline std::vector<float> cnn_reference(const DemoCnn& w, const float* image) {
+  constexpr int S = DemoCnn::kSide;
+  std::vector<double> x(image, image + S * S);
+  auto p1 = conv_block(w.conv1_w, w.conv1_b, x, 1, S);
+  auto p2 = conv_block(w.conv2_w, w.conv2_b, p1, DemoCnn::kChannels1, DemoCnn::kSide2);
+  return softmax(dense(w.fc_w, w.fc_b, p2, false));
 }
 
 }  // namespace synod::inference::testing

@@ -5,8 +5,11 @@
 #             the node keeps serving.
 #   failover  mlp on node1 and node2: requests to node3 are forwarded; kill -9
 #             the node that served them and requests fail over to the other.
+#   gossip    each node advertises its ready models in its gossip metadata
+#             (GET /v1/agent/members Tags.models), unload/load change it, and
+#             routing follows that view.
 set -uo pipefail
-CASE=${1:?usage: inference_test.sh forward|failover}
+CASE=${1:?usage: inference_test.sh forward|failover|gossip}
 source "$(dirname "$0")/lib.sh"
 
 MODELS=$TMP/models
@@ -54,7 +57,7 @@ forward)
 import json, sys
 d = json.load(open(sys.argv[1]))
 p = d["outputs"][0]["data"]
-assert d["outputs"][0]["shape"] == [1, 4] and abs(sum(p) - 1) < 1e-4, d
+assert d["outputs"][0]["shape"] == [1, 10] and abs(sum(p) - 1) < 1e-4, d
 PY
   for i in 1 2; do
     for n in 1 2 3 4 5; do
@@ -94,6 +97,40 @@ failover)
   done
   (( failed == 0 )) || fail "$failed of 20 requests failed after killing $first: $(cat "$TMP/out")"
   pass "killed $first; all 20 requests to node3 failed over to $other"
+  ;;
+gossip)
+  # tags <node index> <member name>: that member's "models" tag as seen by the node.
+  tags() {
+    curl -sf -m 2 "http://${HTTP[$1]}/v1/agent/members" |
+      python3 -c "import json,sys; print(next((m['Tags'].get('models','') for m in json.load(sys.stdin) if m['Name']=='$2'), 'absent'))"
+  }
+  # wait_tags <node index> <member> <python condition on t (a list)> <what>
+  wait_tags() {
+    local deadline=$(( SECONDS + 15 )) t
+    while (( SECONDS < deadline )); do
+      t=$(tags "$1" "$2")
+      python3 -c "t='$t'.split(','); import sys; sys.exit(0 if ($3) else 1)" && return 0
+      sleep 0.2
+    done
+    fail "node$(( $1 + 1 )) sees $2 models '$t', expected $4"
+  }
+  wait_tags 2 node1 "'mlp' in t and 'cnn' in t" "mlp and cnn"
+  versions=$(curl -sf -m 2 "http://${HTTP[2]}/v1/agent/members" |
+    python3 -c "import json,sys; print([m['Tags'].get('model_versions') for m in json.load(sys.stdin) if m['Name']=='node1'][0])")
+  [[ $versions == *mlp@1* ]] || fail "node1 model_versions tag: $versions"
+  admin 1 unload mlp
+  admin 2 unload mlp
+  wait_tags 0 node2 "'mlp' not in t and 'cnn' in t" "cnn without mlp"
+  wait_tags 0 node3 "'mlp' not in t" "no mlp"
+  src=$(curl -sf -m 2 "http://${HTTP[2]}/v1/synod/inference/models" | json 'd["source"]')
+  [[ $src == gossip ]] || fail "routing view source is $src, not gossip"
+  wait_served 2 10 node1
+  admin 0 unload mlp
+  admin 1 load mlp
+  wait_tags 2 node2 "'mlp' in t" "mlp back on node2"
+  wait_tags 2 node1 "'mlp' not in t" "mlp gone from node1"
+  wait_served 2 10 node2
+  pass "models tags follow load/unload in /v1/agent/members; node3 routes by them"
   ;;
 *) fail "unknown case $CASE" ;;
 esac
