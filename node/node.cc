@@ -154,6 +154,14 @@ Status Node::start() {
                                    [this] { stop(); }));
   inference_ = std::make_unique<inference::InferenceService>(io_, config_, transport_, random_);
   inference_->register_routes(router_);
+  inference_->set_gossip(  // ready models in this node's gossip tags; routing reads them
+      [this](std::string key, std::string value) {
+        discovery_->set_local_meta(std::move(key), std::move(value));
+      },
+      [this]() -> std::optional<std::vector<synod::discovery::Member>> {
+        if (!discovery_->enabled()) return std::nullopt;
+        return discovery_->members();
+      });
   http_ = std::make_unique<http::HttpServer>(io_, config_.http, router_);
 
   SYNOD_RETURN_IF_ERROR(transport_->start().with_context("addresses.peer"));
