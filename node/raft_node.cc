@@ -359,6 +359,7 @@ void RaftNode::apply_committed(std::vector<Entry>& entries) {
       }
     }
     state::ApplyResult result = state_.apply(entry);
+    if (on_entry_ && entry.type == EntryType::kNormal) on_entry_(entry);
     auto it = pending_.find(entry.index);
     if (it != pending_.end()) {
       if (it->second.term == entry.term) {

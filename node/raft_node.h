@@ -78,6 +78,11 @@ class RaftNode {
 
   // Called after every applied batch with the records it changed.
   void set_change_callback(ChangeCallback callback) { on_change_ = std::move(callback); }
+  // Called with every normal entry right after it is applied (the shared
+  // zstd dictionary samples the log through it).
+  void set_entry_observer(std::function<void(const Entry&)> observer) {
+    on_entry_ = std::move(observer);
+  }
   // Gossip's view of the servers (node/discovery): the leader removes failed
   // and departed servers and promotes only live learners (voter rules in
   // raft_node_membership.cc). Unset: no cleanup, promotion by catch-up only.
@@ -172,6 +177,7 @@ class RaftNode {
   MonoTime last_leader_contact_;
   NodeId last_leader_;
   ChangeCallback on_change_;
+  std::function<void(const Entry&)> on_entry_;
   ServerHealthSource server_health_;
 };
 
