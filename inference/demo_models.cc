@@ -131,8 +131,10 @@ DemoCnn demo_cnn_weights() {
   w.conv2_w =
       rng.fill(DemoCnn::kChannels2 * DemoCnn::kChannels1 * k2, he_scale(DemoCnn::kChannels1 * k2));
   w.conv2_b = rng.fill(DemoCnn::kChannels2, 0.1f);
-  w.fc_w = rng.fill(DemoCnn::kClasses * DemoCnn::kFlat, he_scale(DemoCnn::kFlat));
-  w.fc_b = rng.fill(DemoCnn::kClasses, 0.1f);
+  w.fc1_w = rng.fill(DemoCnn::kHidden * DemoCnn::kFlat, he_scale(DemoCnn::kFlat));
+  w.fc1_b = rng.fill(DemoCnn::kHidden, 0.1f);
+  w.fc2_w = rng.fill(DemoCnn::kClasses * DemoCnn::kHidden, he_scale(DemoCnn::kHidden));
+  w.fc2_b = rng.fill(DemoCnn::kClasses, 0.1f);
   return w;
 }
 
@@ -159,22 +161,19 @@ std::string build_mlp_onnx(const DemoMlp& w) {
 
 namespace {
 
-// Conv(3x3, stride 1, pad 1) + Relu + MaxPool(2x2, stride 2).
-std::string add_conv_block(onnx::GraphProto& g, const std::string& in, const std::string& prefix,
-                           int in_channels, int out_channels, const std::vector<float>& weights,
-                           const std::vector<float>& bias) {
+// Conv(3x3, stride 1, no padding) + Relu.
+std::string add_conv(onnx::GraphProto& g, const std::string& in, const std::string& prefix,
+                     int in_channels, int out_channels, const std::vector<float>& weights,
+                     const std::vector<float>& bias) {
   constexpr int k = DemoCnn::kKernel;
   add_initializer(g, prefix + "_w", {out_channels, in_channels, k, k}, weights);
   add_initializer(g, prefix + "_b", {out_channels}, bias);
   auto* conv = add_node(g, "Conv", {in, prefix + "_w", prefix + "_b"}, prefix);
   add_ints_attr(conv, "kernel_shape", {k, k});
-  add_ints_attr(conv, "pads", {1, 1, 1, 1});
+  add_ints_attr(conv, "pads", {0, 0, 0, 0});
   add_ints_attr(conv, "strides", {1, 1});
   add_node(g, "Relu", {prefix}, prefix + "_relu");
-  auto* pool = add_node(g, "MaxPool", {prefix + "_relu"}, prefix + "_pool");
-  add_ints_attr(pool, "kernel_shape", {2, 2});
-  add_ints_attr(pool, "strides", {2, 2});
-  return prefix + "_pool";
+  return prefix + "_relu";
 }
 
 }  // namespace
@@ -185,13 +184,19 @@ std::string build_cnn_onnx(const DemoCnn& w) {
   constexpr int kSide = DemoCnn::kSide;
   add_value(g.mutable_input(), "image", {-1, 1, kSide, kSide});
   add_value(g.mutable_output(), "probabilities", {-1, DemoCnn::kClasses});
-  auto x = add_conv_block(g, "image", "conv1", 1, DemoCnn::kChannels1, w.conv1_w, w.conv1_b);
-  x = add_conv_block(g, x, "conv2", DemoCnn::kChannels1, DemoCnn::kChannels2, w.conv2_w,
-                     w.conv2_b);
-  add_initializer(g, "fc_w", {DemoCnn::kClasses, DemoCnn::kFlat}, w.fc_w);
-  add_initializer(g, "fc_b", {DemoCnn::kClasses}, w.fc_b);
-  add_int_attr(add_node(g, "Flatten", {x}, "flat"), "axis", 1);
-  add_int_attr(add_node(g, "Gemm", {"flat", "fc_w", "fc_b"}, "logits"), "transB", 1);
+  auto x = add_conv(g, "image", "conv1", 1, DemoCnn::kChannels1, w.conv1_w, w.conv1_b);
+  x = add_conv(g, x, "conv2", DemoCnn::kChannels1, DemoCnn::kChannels2, w.conv2_w, w.conv2_b);
+  auto* pool = add_node(g, "MaxPool", {x}, "pool");
+  add_ints_attr(pool, "kernel_shape", {2, 2});
+  add_ints_attr(pool, "strides", {2, 2});
+  add_int_attr(add_node(g, "Flatten", {"pool"}, "flat"), "axis", 1);
+  add_initializer(g, "fc1_w", {DemoCnn::kHidden, DemoCnn::kFlat}, w.fc1_w);
+  add_initializer(g, "fc1_b", {DemoCnn::kHidden}, w.fc1_b);
+  add_initializer(g, "fc2_w", {DemoCnn::kClasses, DemoCnn::kHidden}, w.fc2_w);
+  add_initializer(g, "fc2_b", {DemoCnn::kClasses}, w.fc2_b);
+  add_int_attr(add_node(g, "Gemm", {"flat", "fc1_w", "fc1_b"}, "hidden"), "transB", 1);
+  add_node(g, "Relu", {"hidden"}, "hidden_relu");
+  add_int_attr(add_node(g, "Gemm", {"hidden_relu", "fc2_w", "fc2_b"}, "logits"), "transB", 1);
   add_int_attr(add_node(g, "Softmax", {"logits"}, "probabilities"), "axis", 1);
   return serialize(model);
 }
@@ -218,7 +223,8 @@ ModelConfig demo_config(bool dynamic_batching) {
   c.max_batch_size = 64;
   c.dynamic_batching = dynamic_batching;
   c.max_queue_delay = std::chrono::microseconds(dynamic_batching ? 100 : 0);
-  c.instance_count = 1;
+  if (dynamic_batching) c.preferred_batch_sizes = {16};
+  c.instance_count = 2;  // one per core of a small machine (docs/inference.md)
   c.threads = 1;
   c.timeout = std::chrono::milliseconds(10000);
   c.max_queue = 1024;

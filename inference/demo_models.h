@@ -11,10 +11,11 @@
 //        output "probabilities" FP32 [-1,10]
 //        (the second weight matrix sits behind an Identity, the pattern
 //        PyTorch exporters produce, which onnx_model.h folds)
-//   cnn: input  "image"  FP32 [-1,1,28,28]
-//        Conv(1->32, 3x3, pad 1) + Relu + MaxPool(2x2)      -> 32x14x14
-//        Conv(32->64, 3x3, pad 1) + Relu + MaxPool(2x2)     -> 64x7x7
-//        Flatten + Gemm(3136->10) + Softmax     (3.9M multiply-adds per image)
+//   cnn: input  "image"  FP32 [-1,1,28,28]      (Keras' mnist_cnn example)
+//        Conv(1->32, 3x3) + Relu                          -> 32x26x26
+//        Conv(32->64, 3x3) + Relu + MaxPool(2x2)          -> 64x12x12
+//        Flatten + Gemm(9216->128) + Relu + Gemm(128->10) + Softmax
+//                                               (12M multiply-adds per image)
 //        output "probabilities" FP32 [-1,10]
 #pragma once
 
@@ -34,13 +35,15 @@ struct DemoMlp {
   std::vector<float> w3, b3;  // [kOut][kHidden2], [kOut]
 };
 struct DemoCnn {
-  static constexpr int kSide = 28, kKernel = 3, kClasses = 10;
+  static constexpr int kSide = 28, kKernel = 3, kHidden = 128, kClasses = 10;
   static constexpr int kChannels1 = 32, kChannels2 = 64;
-  static constexpr int kSide2 = kSide / 2, kSide3 = kSide2 / 2;  // after each pool
-  static constexpr int kFlat = kChannels2 * kSide3 * kSide3;
+  static constexpr int kSide1 = kSide - 2, kSide2 = kSide1 - 2;  // after each 3x3 conv
+  static constexpr int kPooled = kSide2 / 2;
+  static constexpr int kFlat = kChannels2 * kPooled * kPooled;
   std::vector<float> conv1_w, conv1_b;  // [kChannels1][1][3][3], [kChannels1]
   std::vector<float> conv2_w, conv2_b;  // [kChannels2][kChannels1][3][3], [kChannels2]
-  std::vector<float> fc_w, fc_b;        // [kClasses][kFlat], [kClasses]
+  std::vector<float> fc1_w, fc1_b;      // [kHidden][kFlat], [kHidden]
+  std::vector<float> fc2_w, fc2_b;      // [kClasses][kHidden], [kClasses]
 };
 
 DemoMlp demo_mlp_weights();

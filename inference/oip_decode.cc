@@ -119,28 +119,70 @@ class Reader {
   bool number(double& value, bool& integral, std::string_view& text) {
     ws();
     const std::size_t start = pos_;
-    if (pos_ < s_.size() && s_[pos_] == '-') ++pos_;
+    const bool negative = pos_ < s_.size() && s_[pos_] == '-';
+    if (negative) ++pos_;
     if (pos_ >= s_.size()) return false;
+    // The decimal digits as an integer mantissa (while it stays exact) and
+    // a power of ten, for the fast path below.
+    std::uint64_t mantissa = 0;
+    int digits = 0, exp10 = 0;
+    auto take = [&](bool fraction) {
+      const std::size_t from = pos_;
+      while (pos_ < s_.size() && s_[pos_] >= '0' && s_[pos_] <= '9') {
+        if (digits < 19) {
+          mantissa = mantissa * 10 + static_cast<std::uint64_t>(s_[pos_] - '0');
+          if (mantissa != 0) ++digits;
+          if (fraction) --exp10;
+        } else if (!fraction) {
+          ++exp10;  // (digits beyond 19 are left to from_chars below)
+          digits = 20;
+        } else {
+          digits = 20;
+        }
+        ++pos_;
+      }
+      return pos_ > from;
+    };
     if (s_[pos_] == '0') {
       ++pos_;
     } else if (s_[pos_] >= '1' && s_[pos_] <= '9') {
-      digits();
+      take(false);
     } else {
       return false;
     }
     integral = true;
     if (pos_ < s_.size() && s_[pos_] == '.') {
       ++pos_;
-      if (!digits()) return false;
+      if (!take(true)) return false;
       integral = false;
     }
+    bool exact = digits <= 15;
     if (pos_ < s_.size() && (s_[pos_] == 'e' || s_[pos_] == 'E')) {
       ++pos_;
+      const bool minus = pos_ < s_.size() && s_[pos_] == '-';
       if (pos_ < s_.size() && (s_[pos_] == '+' || s_[pos_] == '-')) ++pos_;
-      if (!digits()) return false;
+      int e = 0;
+      const std::size_t from = pos_;
+      while (pos_ < s_.size() && s_[pos_] >= '0' && s_[pos_] <= '9') {
+        if (e < 10000) e = e * 10 + (s_[pos_] - '0');
+        ++pos_;
+      }
+      if (pos_ == from) return false;
+      exp10 += minus ? -e : e;
       integral = false;
     }
     text = s_.substr(start, pos_ - start);
+    // Clinger's fast path: a mantissa below 2^53 and a power of ten that is
+    // itself exact make one correctly rounded multiplication or division.
+    static constexpr double kPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                        1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                        1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    if (exact && exp10 >= -22 && exp10 <= 22) {
+      const double m = static_cast<double>(mantissa);
+      value = exp10 >= 0 ? m * kPow10[exp10] : m / kPow10[-exp10];
+      if (negative) value = -value;
+      return true;
+    }
     auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
     if (ec == std::errc::result_out_of_range) {
       value = std::strtod(std::string(text).c_str(), nullptr);  // +-HUGE_VAL or 0
@@ -218,11 +260,6 @@ class Reader {
   }
 
  private:
-  bool digits() {
-    const std::size_t start = pos_;
-    while (pos_ < s_.size() && s_[pos_] >= '0' && s_[pos_] <= '9') ++pos_;
-    return pos_ > start;
-  }
   bool hex4(std::uint32_t& out) {
     if (pos_ + 4 > s_.size()) return false;
     out = 0;

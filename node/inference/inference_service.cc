@@ -23,6 +23,9 @@ namespace {
 
 constexpr auto kPollInterval = std::chrono::seconds(1);
 constexpr auto kPollTimeout = std::chrono::milliseconds(900);
+// Bodies up to this size are decoded on the loop thread (about 20 us at
+// most, see docs/inference.md); larger ones on the codec pool.
+constexpr std::size_t kInlineDecodeBytes = 16 * 1024;
 constexpr std::size_t kMaxAttempts = 2;  // the first node and one retry elsewhere
 // A node a forward to failed (unreachable, timeout) is not picked again for
 // this long (gossip's failure detector takes a few seconds to agree).
@@ -369,6 +372,10 @@ void InferenceService::run_local(ModelOp op, const std::string& model_name,
     case ModelOp::kReady:
       return finish(http::HttpResponse::json({{"name", model_name}, {"ready", true}}));
     case ModelOp::kInfer:
+      if (body.size() <= kInlineDecodeBytes) {
+        // Decoding a small body costs less than the hop to the codec pool.
+        return run_infer(std::move(model), std::move(body), std::move(cancelled), finish);
+      }
       asio::post(codec_pool_, [this, model = std::move(model), body = std::move(body),
                                cancelled = std::move(cancelled), finish]() mutable {
         run_infer(std::move(model), std::move(body), std::move(cancelled), finish);
@@ -399,14 +406,11 @@ void InferenceService::run_infer(std::shared_ptr<inf::LoadedModel> model, std::s
       return done(std::move(response));
     }
     record(name, 200, outcome->queue_seconds, outcome->compute_seconds, outcome->batch_size);
-    // Encoding runs on the codec pool: the instance thread goes straight
-    // back to its next batch.
-    asio::post(codec_pool_, [name, version, id, outputs, done,
-                             tensors = std::move(outcome->outputs)] {
-      http::HttpResponse response;
-      response.body = inf::encode_infer_response(name, version, id, tensors, outputs);
-      done(std::move(response));
-    });
+    // Encoded right here on the instance thread: a few microseconds for the
+    // demo outputs, less than another thread hop would cost.
+    http::HttpResponse response;
+    response.body = inf::encode_infer_response(name, version, id, outcome->outputs, outputs);
+    done(std::move(response));
   };
   auto on_error = request.done;
   if (auto s = model->scheduler->submit(std::move(request)); !s.is_ok()) {

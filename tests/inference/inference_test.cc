@@ -332,6 +332,32 @@ TEST_F(RequestCheckTest, TheStreamingDecoderAcceptsAnyValidJsonLayout) {
   EXPECT_EQ(r->outputs, std::vector<std::string>{"probabilities"});
 }
 
+TEST_F(RequestCheckTest, NumbersParseExactlyAsStrtodDoes) {
+  std::vector<std::string> numbers = {"0", "-0", "0.1", "-0.125", "2.5e-3", "1E5", "1e+2",
+                                      "123456789012345678", "9007199254740993", "1e22", "1e23",
+                                      "0.000000000000000000000000001234", "3.4028234e38",
+                                      "1.00000000000000000000001", "-7.5e-40", "65504.0001"};
+  std::uint64_t x = 12345;
+  for (int i = 0; i < 64; ++i) {  // and random decimals of every length
+    x = x * 6364136223846793005ull + 1442695040888963407ull;
+    std::string n = std::to_string(x >> (x % 40));
+    n.insert(n.size() / 2, ".");
+    numbers.push_back((i % 2 ? "-" : "") + n + (i % 3 ? "" : "e-" + std::to_string(i % 30)));
+  }
+  for (std::size_t at = 0; at + 16 <= numbers.size(); at += 16) {
+    std::string data;
+    for (std::size_t i = at; i < at + 16; ++i) data += (i > at ? "," : "") + numbers[i];
+    auto r = decode_infer_request(
+        R"({"inputs":[{"name":"input","datatype":"FP32","shape":[1,16],"data":[)" + data + "]}]}",
+        model_);
+    ASSERT_TRUE(r.is_ok()) << r.status();
+    for (std::size_t i = at; i < at + 16; ++i) {
+      EXPECT_EQ(r->inputs[0].data[i - at], static_cast<float>(std::strtod(numbers[i].c_str(), nullptr)))
+          << numbers[i];
+    }
+  }
+}
+
 TEST_F(RequestCheckTest, MalformedBodiesAreReportedAsSuchAndNeverCrash) {
   const std::string valid = body("input", "FP32", "[1,16]", 16);
   for (const std::string& bad :

@@ -40,52 +40,59 @@ inline std::vector<float> mlp_reference(const DemoMlp& w, const float* x) {
   return softmax(dense(w.w3, w.b3, h2, false));
 }
 
-// Conv(3x3, pad 1) + Relu + MaxPool(2x2) over [in_c][side][side] -> [out_c][side/2][side/2].
-inline std::vector<double> conv_block(const std::vector<float>& w, const std::vector<float>& b,
-                                      const std::vector<double>& x, int in_c, int side) {
-  const int out_c = static_cast<int>(b.size()), half = side / 2;
-  std::vector<double> conv(static_cast<std::size_t>(out_c * side * side));
+// Conv(3x3, no padding) + Relu over [in_c][side][side] -> [out_c][side-2][side-2].
+inline std::vector<double> conv_relu(const std::vector<float>& w, const std::vector<float>& b,
+                                     const std::vector<double>& x, int in_c, int side) {
+  const int out_c = static_cast<int>(b.size()), out = side - 2;
+  std::vector<double> y(static_cast<std::size_t>(out_c * out * out));
   for (int c = 0; c < out_c; ++c) {
-    for (int y = 0; y < side; ++y) {
-      for (int xx = 0; xx < side; ++xx) {
+    for (int r = 0; r < out; ++r) {
+      for (int q = 0; q < out; ++q) {
         double s = b[c];
         for (int ic = 0; ic < in_c; ++ic) {
           for (int ky = 0; ky < 3; ++ky) {
             for (int kx = 0; kx < 3; ++kx) {
-              const int iy = y + ky - 1, ix = xx + kx - 1;
-              if (iy < 0 || iy >= side || ix < 0 || ix >= side) continue;
-              s += double(w[((c * in_c + ic) * 3 + ky) * 3 + kx]) * x[(ic * side + iy) * side + ix];
+              s += double(w[((c * in_c + ic) * 3 + ky) * 3 + kx]) *
+                   x[(ic * side + r + ky) * side + q + kx];
             }
           }
         }
-        conv[(c * side + y) * side + xx] = std::max(0.0, s);
+        y[(c * out + r) * out + q] = std::max(0.0, s);
       }
     }
   }
-  std::vector<double> pooled(static_cast<std::size_t>(out_c * half * half));
-  for (int c = 0; c < out_c; ++c) {
-    for (int y = 0; y < half; ++y) {
-      for (int xx = 0; xx < half; ++xx) {
+  return y;
+}
+
+// MaxPool(2x2, stride 2) over [channels][side][side].
+inline std::vector<double> max_pool(const std::vector<double>& x, int channels, int side) {
+  const int half = side / 2;
+  std::vector<double> y(static_cast<std::size_t>(channels * half * half));
+  for (int c = 0; c < channels; ++c) {
+    for (int r = 0; r < half; ++r) {
+      for (int q = 0; q < half; ++q) {
         double m = -1e300;
         for (int dy = 0; dy < 2; ++dy) {
           for (int dx = 0; dx < 2; ++dx) {
-            m = std::max(m, conv[(c * side + 2 * y + dy) * side + 2 * xx + dx]);
+            m = std::max(m, x[(c * side + 2 * r + dy) * side + 2 * q + dx]);
           }
         }
-        pooled[(c * half + y) * half + xx] = m;
+        y[(c * half + r) * half + q] = m;
       }
     }
   }
-  return pooled;
+  return y;
 }
 
 // One image 1x28x28 -> probabilities[10].
 inline std::vector<float> cnn_reference(const DemoCnn& w, const float* image) {
   constexpr int S = DemoCnn::kSide;
   std::vector<double> x(image, image + S * S);
-  auto p1 = conv_block(w.conv1_w, w.conv1_b, x, 1, S);
-  auto p2 = conv_block(w.conv2_w, w.conv2_b, p1, DemoCnn::kChannels1, DemoCnn::kSide2);
-  return softmax(dense(w.fc_w, w.fc_b, p2, false));
+  auto c1 = conv_relu(w.conv1_w, w.conv1_b, x, 1, S);
+  auto c2 = conv_relu(w.conv2_w, w.conv2_b, c1, DemoCnn::kChannels1, DemoCnn::kSide1);
+  auto pooled = max_pool(c2, DemoCnn::kChannels2, DemoCnn::kSide2);
+  auto hidden = dense(w.fc1_w, w.fc1_b, pooled, true);
+  return softmax(dense(w.fc2_w, w.fc2_b, hidden, false));
 }
 
 }  // namespace synod::inference::testing
