@@ -8,6 +8,7 @@
 //
 // Usage: infer_bench [--synod PATH] [--duration-ms N] [--models mlp,cnn]
 //                    [--concurrency 1,8,32,64] [--modes direct,http,batch,forward]
+//                    [--repeat N]  (each row: the median of N runs)
 // Extra modes: "profile" (microseconds per request for each piece: JSON
 // decode, encode, forward at batch 1 and 32) and "ceiling" (samples/s of
 // batched forwards in-process, the most a batching node could reach).
@@ -19,6 +20,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <algorithm>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -141,6 +143,17 @@ void profile(const std::string& m) {
   std::fflush(stdout);
 }
 
+// The run with the median throughput of `repeat` runs of `once` (the
+// machine is shared: single runs swing with other processes' load).
+template <typename F>
+LoadResult median_of(int repeat, F&& once) {
+  std::vector<LoadResult> runs;
+  for (int i = 0; i < repeat; ++i) runs.push_back(once());
+  std::sort(runs.begin(), runs.end(),
+            [](const LoadResult& a, const LoadResult& b) { return a.throughput < b.throughput; });
+  return runs[runs.size() / 2];
+}
+
 void print_row(const std::string& mode, const std::string& model, int c, const LoadResult& r) {
   std::printf("%-8s %-12s %5d %10.0f %9.3f %9.3f %7llu  %s\n", mode.c_str(), model.c_str(), c,
               r.throughput, r.p50_ms, r.p99_ms, static_cast<unsigned long long>(r.errors),
@@ -153,6 +166,7 @@ void print_row(const std::string& mode, const std::string& model, int c, const L
 int main(int argc, char** argv) {
   std::string synod = (fs::path(argv[0]).parent_path().parent_path() / "bin" / "synod").string();
   int duration_ms = 1000;
+  int repeat = 1;  // each row is the median (by req/s) of this many runs
   std::vector<std::string> models{"mlp", "cnn"};
   std::vector<int> levels{1, 8, 32, 64};
   std::string modes = "direct,http,batch,forward";
@@ -163,6 +177,7 @@ int main(int argc, char** argv) {
     else if (flag == "--duration-ms") duration_ms = std::stoi(value);
     else if (flag == "--models") models = split(value);
     else if (flag == "--modes") modes = value;
+    else if (flag == "--repeat") repeat = std::max(1, std::stoi(value));
     else if (flag == "--concurrency") {
       levels.clear();
       for (const auto& s : split(value)) levels.push_back(std::stoi(s));
@@ -173,7 +188,9 @@ int main(int argc, char** argv) {
               "p50 ms", "p99 ms", "errors", "served by");
   if (modes.find("direct") != std::string::npos) {
     for (const auto& m : models) {
-      for (int c : levels) print_row("direct", m, c, direct(m, c, duration));
+      for (int c : levels) {
+        print_row("direct", m, c, median_of(repeat, [&] { return direct(m, c, duration); }));
+      }
     }
   }
   if (modes.find("profile") != std::string::npos) {
@@ -225,7 +242,8 @@ int main(int argc, char** argv) {
         load.body = inference::demo_request_json(m);
         load.concurrency = c;
         load.duration = duration;
-        print_row(mode, model, c, node::inference::run_http_load(load));
+        print_row(mode, model, c,
+                  median_of(repeat, [&] { return node::inference::run_http_load(load); }));
       }
     }
   }

@@ -2,9 +2,10 @@
 //
 // - Serves the model repository (inference/) through the Open Inference
 //   Protocol over HTTP (/v2/...) and Triton's repository extension.
-// - Decoding and encoding run on a small codec pool and the models run on
-//   their schedulers' instance threads: the event loop thread only routes,
-//   so heartbeats never wait behind inference.
+// - Small request bodies (<= 16 KiB, ~20 us) are decoded on the loop
+//   thread, larger ones on a small codec pool; the models run on their
+//   schedulers' instance threads, which also encode the responses: the loop
+//   thread never runs a model, so heartbeats never wait behind inference.
 // - Across the cluster: publishes the models ready here in this node's
 //   gossip metadata ("models", "model_versions", "model_lb"; at most once a
 //   second and only when they change) and takes the candidates for a
