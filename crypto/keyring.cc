@@ -16,6 +16,24 @@ KeyId key_id(const Key32& key) {
   return id;
 }
 
+Result<Key32> key_from_bytes(ByteView raw, std::string_view what) {
+  if (raw.size() != kKeyBytes) {
+    return invalid_argument(std::string(what) + " must be " + std::to_string(kKeyBytes) +
+                            " bytes, got " + std::to_string(raw.size()));
+  }
+  Key32 key;
+  std::memcpy(key.data(), raw.data(), kKeyBytes);
+  return key;
+}
+
+bool Keyring::same_as(const Keyring& other) const {
+  if (keys_.size() != other.keys_.size()) return false;
+  for (std::size_t i = 0; i < keys_.size(); ++i) {
+    if (!keys_[i].equals(other.keys_[i])) return false;
+  }
+  return empty() || primary_ == other.primary_;
+}
+
 const Key32* Keyring::find(const KeyId& id) const {
   for (const Key32& key : keys_) {
     if (key_id(key) == id) return &key;
@@ -107,6 +125,25 @@ void KeyringStore::follow_file(std::string path) {
   std::lock_guard lock(mu_);
   path_ = std::move(path);
   if (!ec) mtime_ = mtime;
+}
+
+Status KeyringStore::save_and_replace(Keyring keyring) {
+  std::string path;
+  {
+    std::lock_guard lock(mu_);
+    path = path_;
+  }
+  std::error_code ec;
+  std::filesystem::file_time_type mtime{};
+  if (!path.empty()) {
+    SYNOD_RETURN_IF_ERROR(save_keyring(path, keyring));
+    mtime = std::filesystem::last_write_time(path, ec);
+  }
+  auto next = std::make_shared<const Keyring>(std::move(keyring));
+  std::lock_guard lock(mu_);
+  if (!path.empty() && !ec) mtime_ = mtime;
+  current_ = std::move(next);
+  return Status::ok();
 }
 
 Result<bool> KeyringStore::reload_if_changed(std::chrono::milliseconds min_interval) {

@@ -10,8 +10,8 @@
 
 #include <array>
 #include <chrono>
-#include <filesystem>
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -24,6 +24,9 @@ namespace synod::crypto {
 
 using KeyId = std::array<unsigned char, 8>;
 KeyId key_id(const Key32& key);
+// A key from its 32 raw bytes (the replicated keyring table's form);
+// kInvalidArgument naming `what` otherwise.
+Result<Key32> key_from_bytes(ByteView raw, std::string_view what);
 
 class Keyring {
  public:
@@ -36,6 +39,8 @@ class Keyring {
   [[nodiscard]] const Key32& primary() const { return keys_[primary_]; }
   [[nodiscard]] const Key32* find(const KeyId& id) const;
   [[nodiscard]] bool contains(const Key32& key) const;
+  // Same keys in the same order and the same primary (constant-time compares).
+  [[nodiscard]] bool same_as(const Keyring& other) const;
 
   // Adds a key (no-op if present); the first key becomes primary.
   void install(const Key32& key);
@@ -72,10 +77,16 @@ class KeyringStore {
     std::lock_guard lock(mu_);
     current_ = std::move(next);
   }
+  // Writes `keyring` to the followed file (0600; the replicated keyring's
+  // apply path) and then makes it current; the file's new modification time
+  // is remembered so reload_if_changed() does not read it back. Without a
+  // followed file it only replaces. On a write error nothing changes.
+  Status save_and_replace(Keyring keyring);
 
-  // Follows a keyring file (the node's <data_dir>/keyring.json, which
-  // `synod keys install|use|remove` edit): reload_if_changed() re-reads it
-  // when its modification time moved, at most once per `min_interval`.
+  // Follows a keyring file (the node's <data_dir>/keyring.json, which the
+  // replicated keyring rewrites and `synod keys ... --data-dir` edits
+  // offline): reload_if_changed() re-reads it when its modification time
+  // moved, at most once per `min_interval`.
   void follow_file(std::string path);
   // True when the keyring changed. A missing, unreadable or empty file keeps
   // the current keyring and returns the error (it never names a key).
@@ -84,9 +95,9 @@ class KeyringStore {
  private:
   mutable std::mutex mu_;
   std::shared_ptr<const Keyring> current_;
-  std::string path_;                                         // under mu_
-  std::filesystem::file_time_type mtime_{};                  // under mu_
-  std::chrono::steady_clock::time_point last_check_{};       // under mu_
+  std::string path_;                                    // under mu_
+  std::filesystem::file_time_type mtime_{};             // under mu_
+  std::chrono::steady_clock::time_point last_check_{};  // under mu_
 };
 
 }  // namespace synod::crypto

@@ -12,6 +12,7 @@
 #include "node/http/kv_handlers.h"
 #include "node/http/status_handlers.h"
 #include "node/inference/inference_service.h"
+#include "node/keyring_port.h"
 #include "node/kv_service.h"
 #include "node/raft_node.h"
 #include "node/registry/raft_port.h"
@@ -105,7 +106,11 @@ Status Node::start() {
   registry_port_ = std::make_unique<registry::RaftPort>(*raft_);
   registry_ = std::make_unique<registry::RegistryService>(io_, *registry_port_, *hub_,
                                                           registry_options(config_));
+  keyring_port_ = std::make_unique<RaftKeyringPort>(*raft_);
+  cluster_keyring_ = std::make_unique<transport::ClusterKeyring>(
+      io_, *keyring_port_, crypto_keyring_, config_.node.datacenter);
   raft_->set_change_callback([this](const consensus::state::ChangeSet& changes, LogIndex index) {
+    if (consensus::state::keyring_changed(changes)) cluster_keyring_->on_table_changed();
     for (const auto& key : changes.keys(consensus::state::RecordTable::kKv)) {
       http::notify_kv_change(*hub_, key, index.value());
     }
@@ -117,9 +122,7 @@ Status Node::start() {
   register_kv_routes(router_, *kv_, *hub_, kv_options);
   registry::register_registry_routes(router_, *registry_, *hub_);
   register_fault_routes();
-  transport::register_keyring_routes(router_, crypto_keyring_,  // /v1/operator/keyring
-                                     crypto::keyring_path(config_.node.data_dir),
-                                     config_.node.datacenter);
+  cluster_keyring_->register_routes(router_);  // /v1/operator/keyring
   discovery_ = std::make_unique<DiscoveryService>(
       io_, config_,
       DiscoveryService::Identity{
@@ -169,6 +172,7 @@ Status Node::start() {
   raft_->start();
   SYNOD_RETURN_IF_ERROR(discovery_->start().with_context("addresses.gossip"));
   registry_->start();
+  cluster_keyring_->start();
   reconcile_member_health();
   inference_->start();
   spdlog::info("synod {} node {} (id {}) peer {} http {} backend {}", kVersion, config_.node.name,
@@ -199,6 +203,7 @@ void Node::shutdown_now() {
   http_->stop();
   inference_->stop();
   registry_->stop();
+  cluster_keyring_->stop();
   discovery_->stop();
   raft_->stop();
   transport_->stop();

@@ -29,7 +29,9 @@ namespace synod::node {
 
 namespace transport {
 class PeerTransport;
-}
+class KeyringPort;
+class ClusterKeyring;
+}  // namespace transport
 namespace inference {
 class InferenceService;
 }
@@ -89,6 +91,8 @@ class Node final : public http::ClusterInfo {
   std::unique_ptr<http::WatchHub> hub_;
   std::unique_ptr<registry::RaftPort> registry_port_;
   std::unique_ptr<registry::RegistryService> registry_;
+  std::unique_ptr<transport::KeyringPort> keyring_port_;
+  std::unique_ptr<transport::ClusterKeyring> cluster_keyring_;  // replicated keyring (docs/crypto.md)
   http::Router router_;
   std::unique_ptr<http::HttpServer> http_;
   asio::steady_timer health_timer_{io_};

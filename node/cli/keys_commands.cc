@@ -1,7 +1,9 @@
 // `synod keys gen|list|install|use|remove|backup|restore`: the cluster
-// keyring and node key of a node's data dir (docs/crypto.md). A running
-// agent notices keyring changes on disk within a second, so
-// install -> use -> remove on every node rotates the cluster key live.
+// keyring and node key (docs/crypto.md). list/install/use/remove talk to one
+// node's /v1/operator/keyring (--http-addr): the keyring is replicated
+// through Raft, so one call changes it on every node. With --data-dir or
+// -c they edit a STOPPED node's keyring.json instead (a running node
+// rewrites that file from the replicated keyring).
 #include <CLI/CLI.hpp>
 #include <cstdlib>
 #include <iostream>
@@ -12,6 +14,7 @@
 #include "crypto/keyring.h"
 #include "crypto/node_key.h"
 #include "node/cli/commands.h"
+#include "node/cli/tool_commands.h"
 
 namespace synod::node::cli {
 namespace {
@@ -69,7 +72,50 @@ Result<std::string> passphrase(const KeysOptions& o) {
   return text;
 }
 
-int edit_ring(KeysOptions& o, const std::string& verb) {
+bool offline(const KeysOptions& o) { return !o.data_dir.empty() || !o.config.empty(); }
+
+// install/use/remove through the HTTP API (one call for the whole cluster).
+int edit_cluster(const KeysOptions& o, const std::string& verb, const GlobalOptions& global) {
+  if (auto key = crypto::key_from_base64(o.key, "KEY"); !key.is_ok()) return fail(key.status());
+  const std::string method = verb == "install" ? "POST" : verb == "use" ? "PUT" : "DELETE";
+  auto reply = api_call(method, global.http_addr, "/v1/operator/keyring",
+                        nlohmann::json{{"Key", o.key}}.dump(), std::chrono::seconds(30));
+  if (!reply.is_ok()) {
+    std::cerr << "error: " << reply.status().message() << "\n";
+    return kExitError;
+  }
+  std::cout << verb << ": done (replicated to every node)\n";
+  return kExitOk;
+}
+
+int list_cluster(const GlobalOptions& global) {
+  auto reply = api_call("GET", global.http_addr, "/v1/operator/keyring");
+  if (!reply.is_ok()) {
+    std::cerr << "error: " << reply.status().message() << "\n";
+    return kExitError;
+  }
+  auto body = nlohmann::json::parse(reply->body, nullptr, false);
+  if (body.is_discarded() || !body.is_array()) {
+    return fail(internal_error("unexpected /v1/operator/keyring reply from " + global.http_addr));
+  }
+  if (global.output == "json") {
+    std::cout << body.dump(2) << "\n";
+    return kExitOk;
+  }
+  for (const auto& pool : body) {
+    const auto nodes = pool.value("NumNodes", 0);
+    const auto primary = pool.value("PrimaryKeys", nlohmann::json::object());
+    const auto keys = pool.value("Keys", nlohmann::json::object());
+    for (const auto& [k, count] : keys.items()) {
+      std::cout << k << (primary.contains(k) ? "  (primary)" : "") << "  [" << count.dump() << "/"
+                << nodes << "]\n";
+    }
+  }
+  return kExitOk;
+}
+
+int edit_ring(KeysOptions& o, const std::string& verb, const GlobalOptions& global) {
+  if (!offline(o)) return edit_cluster(o, verb, global);
   if (Status s = resolve(o); !s.is_ok()) return fail(s);
   auto ring = load_ring(o);
   if (!ring.is_ok()) return fail(ring.status());
@@ -91,6 +137,7 @@ int edit_ring(KeysOptions& o, const std::string& verb) {
 }
 
 int list_ring(KeysOptions& o, const GlobalOptions& global) {
+  if (!offline(o)) return list_cluster(global);
   if (Status s = resolve(o); !s.is_ok()) return fail(s);
   auto ring = load_ring(o);
   if (!ring.is_ok()) return fail(ring.status());
@@ -130,8 +177,8 @@ int backup(KeysOptions& o) {
       }
       std::cout << "share " << static_cast<int>(share.x) << ": " << path << "\n";
     }
-    std::cout << "backup written to " << o.file << "; any " << o.threshold << " of the "
-              << o.shares << " shares restore it\n";
+    std::cout << "backup written to " << o.file << "; any " << o.threshold << " of the " << o.shares
+              << " shares restore it\n";
     return kExitOk;
   }
   auto pass = passphrase(o);
@@ -187,6 +234,17 @@ void add_location(CLI::App* cmd, KeysOptions& o) {
   cmd->add_option("--data-dir", o.data_dir, "The node's data dir (node.data_dir)");
 }
 
+// list/install/use/remove: the cluster through --http-addr, or a stopped
+// node's files with --data-dir / -c.
+void add_offline_location(CLI::App* cmd, KeysOptions& o) {
+  cmd->add_option("-c,--config", o.config,
+                  "Edit a STOPPED node's keyring.json (data dir from its config) instead of the "
+                  "cluster's replicated keyring");
+  cmd->add_option("--data-dir", o.data_dir,
+                  "Edit a STOPPED node's keyring.json in this data dir instead of the cluster's "
+                  "replicated keyring");
+}
+
 }  // namespace
 
 void register_keys_commands(CLI::App& app, GlobalOptions& global, Action& action) {
@@ -211,19 +269,24 @@ void register_keys_commands(CLI::App& app, GlobalOptions& global, Action& action
     };
   });
 
-  auto* list = keys->add_subcommand("list", "List the installed cluster keys and the primary");
-  add_location(list, *o);
-  list->callback([&action, &global, o] { action = [o, &global] { return list_ring(*o, global); }; });
+  auto* list = keys->add_subcommand(
+      "list", "List the cluster keyring (replicated; via --http-addr) and the primary");
+  add_offline_location(list, *o);
+  list->callback(
+      [&action, &global, o] { action = [o, &global] { return list_ring(*o, global); }; });
 
   for (const char* verb : {"install", "use", "remove"}) {
     const std::string v = verb;
-    const std::string help = v == "install" ? "Add a cluster key to the keyring"
-                             : v == "use"   ? "Make an installed key the primary"
-                                            : "Remove a (non-primary) key";
+    const std::string help =
+        v == "install" ? "Add a cluster key to the keyring of every node (via --http-addr)"
+        : v == "use"   ? "Make an installed key the primary on every node (via --http-addr)"
+                       : "Remove a (non-primary) key from every node (via --http-addr)";
     auto* cmd = keys->add_subcommand(v, help);
     cmd->add_option("KEY", o->key, "base64 cluster key")->required();
-    add_location(cmd, *o);
-    cmd->callback([&action, o, v] { action = [o, v] { return edit_ring(*o, v); }; });
+    add_offline_location(cmd, *o);
+    cmd->callback([&action, &global, o, v] {
+      action = [o, v, &global] { return edit_ring(*o, v, global); };
+    });
   }
 
   auto* bak = keys->add_subcommand(
