@@ -13,6 +13,7 @@
 #include "node/http/status_handlers.h"
 #include "node/inference/inference_service.h"
 #include "node/keyring_port.h"
+#include "node/dictionary_service.h"
 #include "node/kv_service.h"
 #include "node/raft_node.h"
 #include "node/registry/raft_port.h"
@@ -106,6 +107,10 @@ Status Node::start() {
   registry_port_ = std::make_unique<registry::RaftPort>(*raft_);
   registry_ = std::make_unique<registry::RegistryService>(io_, *registry_port_, *hub_,
                                                           registry_options(config_));
+  dictionary_ = std::make_unique<DictionaryService>(  // docs/compression.md
+      io_, *raft_, crypto->factory ? crypto->factory->settings().compressor : nullptr,
+      config_.compression);
+  raft_->set_entry_observer([this](const Entry& entry) { dictionary_->on_entry(entry); });
   keyring_port_ = std::make_unique<RaftKeyringPort>(*raft_);
   cluster_keyring_ = std::make_unique<transport::ClusterKeyring>(
       io_, *keyring_port_, crypto_keyring_, config_.node.datacenter);
@@ -115,6 +120,7 @@ Status Node::start() {
       http::notify_kv_change(*hub_, key, index.value());
     }
     registry_->on_applied(changes, index.value());
+    if (consensus::state::dictionary_changed(changes)) dictionary_->on_table_changed();
   });
   register_status_routes(router_, *this);
   register_metrics_route(router_);
@@ -172,6 +178,7 @@ Status Node::start() {
   raft_->start();
   SYNOD_RETURN_IF_ERROR(discovery_->start().with_context("addresses.gossip"));
   registry_->start();
+  dictionary_->start();
   cluster_keyring_->start();
   reconcile_member_health();
   inference_->start();
@@ -203,6 +210,7 @@ void Node::shutdown_now() {
   http_->stop();
   inference_->stop();
   registry_->stop();
+  dictionary_->stop();
   cluster_keyring_->stop();
   discovery_->stop();
   raft_->stop();

@@ -38,6 +38,7 @@ class InferenceService;
 class RaftNode;
 class DiscoveryService;
 class KvService;
+class DictionaryService;
 namespace registry {
 class RaftPort;
 class RegistryService;
@@ -91,6 +92,7 @@ class Node final : public http::ClusterInfo {
   std::unique_ptr<http::WatchHub> hub_;
   std::unique_ptr<registry::RaftPort> registry_port_;
   std::unique_ptr<registry::RegistryService> registry_;
+  std::unique_ptr<DictionaryService> dictionary_;  // shared zstd dictionary (docs/compression.md)
   std::unique_ptr<transport::KeyringPort> keyring_port_;
   std::unique_ptr<transport::ClusterKeyring> cluster_keyring_;  // replicated keyring (docs/crypto.md)
   http::Router router_;
