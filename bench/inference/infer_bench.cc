@@ -13,7 +13,9 @@
 // decode, encode, forward at batch 1 and 32) and "ceiling" (samples/s of
 // batched forwards in-process, the most a batching node could reach).
 // (b)-(d) start a 2-node cluster with `synod cluster up` in a temp dir and
-// stop it at the end.
+// stop it at the end. For each model and concurrency, every mode runs once
+// per round, back to back, so (a) and (c) see the same background load on a
+// shared machine; each row is the median of --repeat rounds.
 #include <unistd.h>
 
 #include <cstdio>
@@ -21,7 +23,9 @@
 #include <filesystem>
 #include <iostream>
 #include <algorithm>
+#include <atomic>
 #include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -70,7 +74,38 @@ LoadResult direct(const std::string& model, int concurrency, std::chrono::millis
         std::shared_ptr<inference::Backend> backend = inference::make_opencv_backend();
         (void)backend->load(prepared->bytes, prepared->signature, {});
         auto input = inference::demo_input(model);
+        (void)backend->run({input});  // OpenCV sets the net up on the first forward
         return [backend, input] { return backend->run({input}).is_ok(); };
+      },
+      concurrency, duration, std::chrono::milliseconds(100));
+}
+
+// (a') a stronger in-process baseline than (a): `nets` networks (one per
+// core) shared by all client threads, each call locking one, batch 1.
+LoadResult direct_pool(const std::string& model, int concurrency, int nets,
+                       std::chrono::milliseconds duration) {
+  const bool cnn = model.rfind("cnn", 0) == 0;
+  const std::string bytes = cnn ? inference::build_cnn_onnx(inference::demo_cnn_weights())
+                                : inference::build_mlp_onnx(inference::demo_mlp_weights());
+  auto prepared = inference::prepare_onnx_model(bytes);
+  struct Slot {
+    std::mutex mutex;
+    std::unique_ptr<inference::Backend> backend = inference::make_opencv_backend();
+  };
+  std::vector<Slot> slots(static_cast<std::size_t>(nets));
+  const auto input = inference::demo_input(model);
+  for (auto& slot : slots) {
+    (void)slot.backend->load(prepared->bytes, prepared->signature, {});
+    (void)slot.backend->run({input});
+  }
+  std::atomic<int> next{0};
+  return node::inference::run_local_load(
+      [&]() -> std::function<bool()> {
+        Slot* slot = &slots[static_cast<std::size_t>(next++ % nets)];
+        return [slot, &input] {
+          std::lock_guard lock(slot->mutex);
+          return slot->backend->run({input}).is_ok();
+        };
       },
       concurrency, duration, std::chrono::milliseconds(100));
 }
@@ -169,7 +204,7 @@ int main(int argc, char** argv) {
   int repeat = 1;  // each row is the median (by req/s) of this many runs
   std::vector<std::string> models{"mlp", "cnn"};
   std::vector<int> levels{1, 8, 32, 64};
-  std::string modes = "direct,http,batch,forward";
+  std::string modes = "direct,pool,http,batch,forward";
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     const std::string value = argv[i + 1];
@@ -184,15 +219,14 @@ int main(int argc, char** argv) {
     }
   }
   const auto duration = std::chrono::milliseconds(duration_ms);
+  std::printf(
+      "# (a) direct: cv::dnn::Net::forward in this process, one net per client thread, batch 1\n"
+      "# (a') pool: the same, but 2 nets (one per core) shared by the client threads\n"
+      "# (b) http: node1 over HTTP, batching off; (c) batch: node1, dynamic batching on;\n"
+      "# (d) forward: node2 forwards to node1 (batching on). Rows: median of %d round(s).\n",
+      repeat);
   std::printf("%-8s %-12s %5s %10s %9s %9s %7s  %s\n", "mode", "model", "conc", "req/s",
               "p50 ms", "p99 ms", "errors", "served by");
-  if (modes.find("direct") != std::string::npos) {
-    for (const auto& m : models) {
-      for (int c : levels) {
-        print_row("direct", m, c, median_of(repeat, [&] { return direct(m, c, duration); }));
-      }
-    }
-  }
   if (modes.find("profile") != std::string::npos) {
     for (const auto& m : models) profile(m);
   }
@@ -207,8 +241,8 @@ int main(int argc, char** argv) {
       }
     }
   }
-  if (modes.find("http") == std::string::npos && modes.find("batch") == std::string::npos &&
-      modes.find("forward") == std::string::npos) {
+  if (modes.find("direct") == std::string::npos && modes.find("http") == std::string::npos &&
+      modes.find("batch") == std::string::npos && modes.find("forward") == std::string::npos) {
     return 0;
   }
 
@@ -231,20 +265,41 @@ int main(int argc, char** argv) {
     run("curl -s -m 30 -X POST http://" + node2 + "/v2/repository/models/" + m + "/unload");
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // one status round
+  // Each round runs every mode once, back to back, so (a) and (c) see the
+  // same background load; a row is the median of `repeat` rounds.
   for (const auto& m : models) {
-    for (const std::string mode : {"http", "batch", "forward"}) {
-      if (modes.find(mode) == std::string::npos) continue;
-      const std::string model = mode == "http" ? m : m + "_batched";
-      for (int c : levels) {
-        node::inference::LoadOptions load;
-        load.address = mode == "forward" ? node2 : node1;
-        load.target = "/v2/models/" + model + "/infer";
-        load.body = inference::demo_request_json(m);
-        load.concurrency = c;
-        load.duration = duration;
-        print_row(mode, model, c,
-                  median_of(repeat, [&] { return node::inference::run_http_load(load); }));
+    for (int c : levels) {
+      std::map<std::string, std::vector<LoadResult>> runs;
+      for (int round = 0; round < repeat; ++round) {
+        for (const std::string mode : {"direct", "pool", "http", "batch", "forward"}) {
+          if (modes.find(mode) == std::string::npos) continue;
+          if (mode == "direct") {
+            runs[mode].push_back(direct(m, c, duration));
+            continue;
+          }
+          if (mode == "pool") {
+            runs[mode].push_back(direct_pool(m, c, 2, duration));
+            continue;
+          }
+          node::inference::LoadOptions load;
+          load.address = mode == "forward" ? node2 : node1;
+          load.target = "/v2/models/" + (mode == "http" ? m : m + "_batched") + "/infer";
+          load.body = inference::demo_request_json(m);
+          load.concurrency = c;
+          load.duration = duration;
+          runs[mode].push_back(node::inference::run_http_load(load));
+        }
       }
+      double a = 0, batch = 0;
+      for (const std::string mode : {"direct", "pool", "http", "batch", "forward"}) {
+        if (!runs.count(mode)) continue;
+        int i = 0;
+        const auto r = median_of(repeat, [&] { return runs[mode][i++]; });
+        if (mode == "direct") a = r.throughput;
+        if (mode == "batch") batch = r.throughput;
+        print_row(mode, mode == "batch" || mode == "forward" ? m + "_batched" : m, c, r);
+      }
+      if (a > 0 && batch > 0) std::printf("  (c)/(a) = %.0f%%\n", 100 * batch / a);
     }
   }
   run(synod + " cluster down --dir " + (dir / "cluster").string() + " >/dev/null 2>&1");

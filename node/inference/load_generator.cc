@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -18,16 +19,28 @@ using SteadyClock = std::chrono::steady_clock;
 LoadResult closed_loop(int concurrency, std::chrono::milliseconds duration,
                        std::chrono::milliseconds warmup,
                        const std::function<std::function<bool(std::string&)>()>& make_worker) {
-  const auto start = SteadyClock::now();
-  const auto measure_from = start + warmup;
-  const auto until = measure_from + duration;
+  // The clock starts once every worker is made (e.g. has loaded its own
+  // network), so setting up never eats into the measured window.
   std::mutex mutex;
+  std::condition_variable all_made;
+  int made = 0;
+  SteadyClock::time_point measure_from, until;
   std::vector<double> latencies;
   LoadResult result;
   std::vector<std::thread> threads;
   for (int i = 0; i < concurrency; ++i) {
     threads.emplace_back([&] {
       auto one = make_worker();
+      {
+        std::unique_lock lock(mutex);
+        if (++made == concurrency) {
+          measure_from = SteadyClock::now() + warmup;
+          until = measure_from + duration;
+          all_made.notify_all();
+        } else {
+          all_made.wait(lock, [&] { return made == concurrency; });
+        }
+      }
       std::vector<double> mine;
       std::uint64_t ok = 0, errors = 0;
       std::string error;
