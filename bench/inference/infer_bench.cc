@@ -62,13 +62,18 @@ std::string run(const std::string& command) {
   return out;
 }
 
+// The demo model (mlp or cnn by prefix), checked and rewritten as a node loads it.
+Result<inference::PreparedModel> demo_model(const std::string& model) {
+  const bool cnn = model.rfind("cnn", 0) == 0;
+  return inference::prepare_onnx_model(cnn
+                                           ? inference::build_cnn_onnx(inference::demo_cnn_weights())
+                                           : inference::build_mlp_onnx(inference::demo_mlp_weights()));
+}
+
 // (a): every client thread owns one cv::dnn::Net (threads 1, as a model
 // instance) and calls forward() on a batch of one, back to back.
 LoadResult direct(const std::string& model, int concurrency, std::chrono::milliseconds duration) {
-  const bool cnn = model.rfind("cnn", 0) == 0;
-  const std::string bytes = cnn ? inference::build_cnn_onnx(inference::demo_cnn_weights())
-                                : inference::build_mlp_onnx(inference::demo_mlp_weights());
-  auto prepared = inference::prepare_onnx_model(bytes);
+  auto prepared = demo_model(model);
   return node::inference::run_local_load(
       [&]() -> std::function<bool()> {
         std::shared_ptr<inference::Backend> backend = inference::make_opencv_backend();
@@ -84,10 +89,7 @@ LoadResult direct(const std::string& model, int concurrency, std::chrono::millis
 // core) shared by all client threads, each call locking one, batch 1.
 LoadResult direct_pool(const std::string& model, int concurrency, int nets,
                        std::chrono::milliseconds duration) {
-  const bool cnn = model.rfind("cnn", 0) == 0;
-  const std::string bytes = cnn ? inference::build_cnn_onnx(inference::demo_cnn_weights())
-                                : inference::build_mlp_onnx(inference::demo_mlp_weights());
-  auto prepared = inference::prepare_onnx_model(bytes);
+  auto prepared = demo_model(model);
   struct Slot {
     std::mutex mutex;
     std::unique_ptr<inference::Backend> backend = inference::make_opencv_backend();
@@ -114,10 +116,7 @@ LoadResult direct_pool(const std::string& model, int concurrency, int nets,
 // own one net and run batches of `rows`; throughput counts samples (rows).
 LoadResult direct_batched(const std::string& model, int threads, int rows,
                           std::chrono::milliseconds duration) {
-  const bool cnn = model.rfind("cnn", 0) == 0;
-  const std::string bytes = cnn ? inference::build_cnn_onnx(inference::demo_cnn_weights())
-                                : inference::build_mlp_onnx(inference::demo_mlp_weights());
-  auto prepared = inference::prepare_onnx_model(bytes);
+  auto prepared = demo_model(model);
   auto r = node::inference::run_local_load(
       [&]() -> std::function<bool()> {
         std::shared_ptr<inference::Backend> backend = inference::make_opencv_backend();
@@ -147,10 +146,7 @@ double micros_per_call(F&& f) {
 
 // Where one request's time goes, piece by piece, on one thread.
 void profile(const std::string& m) {
-  const bool cnn = m.rfind("cnn", 0) == 0;
-  const std::string bytes = cnn ? inference::build_cnn_onnx(inference::demo_cnn_weights())
-                                : inference::build_mlp_onnx(inference::demo_mlp_weights());
-  auto prepared = inference::prepare_onnx_model(bytes);
+  auto prepared = demo_model(m);
   inference::LoadedModel model;
   model.name = m;
   model.config = inference::demo_config(true);
