@@ -21,6 +21,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <algorithm>
 #include <atomic>
@@ -185,11 +186,35 @@ LoadResult median_of(int repeat, F&& once) {
   return runs[runs.size() / 2];
 }
 
-void print_row(const std::string& mode, const std::string& model, int c, const LoadResult& r) {
-  std::printf("%-8s %-12s %5d %10.0f %9.3f %9.3f %7llu  %s\n", mode.c_str(), model.c_str(), c,
-              r.throughput, r.p50_ms, r.p99_ms, static_cast<unsigned long long>(r.errors),
+void print_row(const std::string& mode, const std::string& model, int c, const LoadResult& r,
+               double cpu_us = 0) {
+  std::printf("%-8s %-12s %5d %10.0f %9.3f %9.3f %9.0f %7llu  %s\n", mode.c_str(), model.c_str(),
+              c, r.throughput, r.p50_ms, r.p99_ms, cpu_us > 0 ? cpu_us : r.caller_cpu_us,
+              static_cast<unsigned long long>(r.errors),
               r.ok == 0 ? r.last_error.c_str() : r.served_by.c_str());
   std::fflush(stdout);
+}
+
+// CPU seconds a process has used (/proc/PID/stat utime + stime).
+double process_cpu_seconds(const std::string& pid) {
+  std::ifstream in("/proc/" + pid + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto close = stat.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::stringstream fields(stat.substr(close + 2));
+  std::string field;
+  double ticks = 0;
+  for (int i = 3; fields >> field; ++i) {
+    if (i == 14 || i == 15) ticks += std::stod(field);
+    if (i == 15) break;
+  }
+  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
 }
 
 }  // namespace
@@ -219,10 +244,12 @@ int main(int argc, char** argv) {
       "# (a) direct: cv::dnn::Net::forward in this process, one net per client thread, batch 1\n"
       "# (a') pool: the same, but 2 nets (one per core) shared by the client threads\n"
       "# (b) http: node1 over HTTP, batching off; (c) batch: node1, dynamic batching on;\n"
-      "# (d) forward: node2 forwards to node1 (batching on). Rows: median of %d round(s).\n",
+      "# (d) forward: node2 forwards to node1 (batching on). Rows: median of %d round(s).\n"
+      "# cpu us: CPU time per request: the forward call's thread CPU for (a)/(a'); client\n"
+      "# thread CPU + the serving node processes' CPU for (b)-(d) (load-independent).\n",
       repeat);
-  std::printf("%-8s %-12s %5s %10s %9s %9s %7s  %s\n", "mode", "model", "conc", "req/s",
-              "p50 ms", "p99 ms", "errors", "served by");
+  std::printf("%-8s %-12s %5s %10s %9s %9s %9s %7s  %s\n", "mode", "model", "conc", "req/s",
+              "p50 ms", "p99 ms", "cpu us", "errors", "served by");
   if (modes.find("profile") != std::string::npos) {
     for (const auto& m : models) profile(m);
   }
@@ -253,6 +280,13 @@ int main(int argc, char** argv) {
     std::cerr << "cluster up failed: " << up << "\n";
     return 1;
   }
+  auto read_pid = [&](const std::string& node) {
+    std::ifstream in(dir / "cluster" / node / "agent.pid");
+    std::string pid;
+    in >> pid;
+    return pid;
+  };
+  const std::string pid1 = read_pid("node1"), pid2 = read_pid("node2");
   const std::string node1 = "127.0.0.1:" + std::to_string(base);
   const std::string node2 = "127.0.0.1:" + std::to_string(base + 10);
   // node2 serves nothing itself: it forwards every model to node1.
@@ -260,12 +294,23 @@ int main(int argc, char** argv) {
     run("curl -s -m 30 -X POST http://" + node1 + "/v2/repository/models/" + m + "/load");
     run("curl -s -m 30 -X POST http://" + node2 + "/v2/repository/models/" + m + "/unload");
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // one status round
+  // Until node1 has every model ready and node2 has learned so from gossip.
+  for (int i = 0; i < 600; ++i) {
+    const auto ready = run("curl -s -m 5 http://" + node1 + "/v1/synod/inference/models");
+    const auto seen = run("curl -s -m 5 http://" + node2 + "/v1/synod/inference/models");
+    bool all = true;
+    for (const auto& m : {"\"mlp\"", "\"cnn\"", "\"mlp_batched\"", "\"cnn_batched\""}) {
+      all = all && ready.find(m) != std::string::npos && seen.find(m) != std::string::npos;
+    }
+    if (all) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
   // Each round runs every mode once, back to back, so (a) and (c) see the
   // same background load; a row is the median of `repeat` rounds.
   for (const auto& m : models) {
     for (int c : levels) {
       std::map<std::string, std::vector<LoadResult>> runs;
+      std::map<std::string, std::vector<double>> cpu;  // HTTP modes: client + node(s)
       for (int round = 0; round < repeat; ++round) {
         for (const std::string mode : {"direct", "pool", "http", "batch", "forward"}) {
           if (modes.find(mode) == std::string::npos) continue;
@@ -283,7 +328,15 @@ int main(int argc, char** argv) {
           load.body = inference::demo_request_json(m);
           load.concurrency = c;
           load.duration = duration;
-          runs[mode].push_back(node::inference::run_http_load(load));
+          auto server_cpu = [&] {
+            return process_cpu_seconds(pid1) + (mode == "forward" ? process_cpu_seconds(pid2) : 0);
+          };
+          const double before = server_cpu();
+          auto r = node::inference::run_http_load(load);
+          const double server_us =
+              r.calls ? (server_cpu() - before) * 1e6 / static_cast<double>(r.calls) : 0;
+          cpu[mode].push_back(r.caller_cpu_us + server_us);
+          runs[mode].push_back(std::move(r));
         }
       }
       double a = 0, batch = 0;
@@ -293,7 +346,8 @@ int main(int argc, char** argv) {
         const auto r = median_of(repeat, [&] { return runs[mode][i++]; });
         if (mode == "direct") a = r.throughput;
         if (mode == "batch") batch = r.throughput;
-        print_row(mode, mode == "batch" || mode == "forward" ? m + "_batched" : m, c, r);
+        print_row(mode, mode == "batch" || mode == "forward" ? m + "_batched" : m, c, r,
+                  median(cpu[mode]));
       }
       if (a > 0 && batch > 0) std::printf("  (c)/(a) = %.0f%%\n", 100 * batch / a);
     }

@@ -1,5 +1,7 @@
 #include "node/inference/load_generator.h"
 
+#include <time.h>
+
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
@@ -14,6 +16,13 @@ namespace {
 
 using SteadyClock = std::chrono::steady_clock;
 
+// CPU time this thread has used, in microseconds.
+double thread_cpu_us() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) * 1e6 + static_cast<double>(ts.tv_nsec) / 1e3;
+}
+
 // Runs `concurrency` workers; each loops `one()` (returning success and
 // filling its error text) and records latencies after the warm-up.
 LoadResult closed_loop(int concurrency, std::chrono::milliseconds duration,
@@ -26,6 +35,7 @@ LoadResult closed_loop(int concurrency, std::chrono::milliseconds duration,
   int made = 0;
   SteadyClock::time_point measure_from, until;
   std::vector<double> latencies;
+  double cpu_total = 0;
   LoadResult result;
   std::vector<std::thread> threads;
   for (int i = 0; i < concurrency; ++i) {
@@ -42,13 +52,15 @@ LoadResult closed_loop(int concurrency, std::chrono::milliseconds duration,
         }
       }
       std::vector<double> mine;
-      std::uint64_t ok = 0, errors = 0;
+      std::uint64_t ok = 0, errors = 0, calls = 0;
       std::string error;
+      const double cpu_start = thread_cpu_us();
       while (true) {
         const auto t0 = SteadyClock::now();
         if (t0 >= until) break;
         const bool success = one(error);
         const auto t1 = SteadyClock::now();
+        ++calls;
         if (t0 < measure_from) continue;
         if (success) {
           ++ok;
@@ -57,7 +69,10 @@ LoadResult closed_loop(int concurrency, std::chrono::milliseconds duration,
           ++errors;
         }
       }
+      const double cpu = thread_cpu_us() - cpu_start;
       std::lock_guard lock(mutex);
+      result.calls += calls;
+      cpu_total += cpu;
       latencies.insert(latencies.end(), mine.begin(), mine.end());
       result.ok += ok;
       result.errors += errors;
@@ -65,6 +80,7 @@ LoadResult closed_loop(int concurrency, std::chrono::milliseconds duration,
     });
   }
   for (auto& t : threads) t.join();
+  if (result.calls > 0) result.caller_cpu_us = cpu_total / static_cast<double>(result.calls);
   result.seconds = std::chrono::duration<double>(duration).count();
   result.throughput = static_cast<double>(result.ok) / result.seconds;
   if (!latencies.empty()) {

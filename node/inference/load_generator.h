@@ -27,6 +27,8 @@ struct LoadResult {
   double throughput = 0;  // successful requests per second
   double p50_ms = 0;
   double p99_ms = 0;
+  std::uint64_t calls = 0;   // every call, warm-up included
+  double caller_cpu_us = 0;  // mean CPU time of the calling thread per call
   std::string served_by;   // X-Synod-Served-By of the last success
   std::string last_error;  // status and body of the last failure
 };
