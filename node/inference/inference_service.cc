@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <mutex>
 #include <nlohmann/json.hpp>
 
@@ -26,7 +28,9 @@ constexpr auto kPollTimeout = std::chrono::milliseconds(900);
 // Bodies up to this size are decoded on the loop thread (about 20 us at
 // most, see docs/inference.md); larger ones on the codec pool.
 constexpr std::size_t kInlineDecodeBytes = 16 * 1024;
-constexpr std::size_t kMaxAttempts = 2;  // the first node and one retry elsewhere
+constexpr std::size_t kMaxAttempts = 2;
+// "load" and "inflight" tags: every this many ticks (2 s).
+constexpr unsigned kLoadEveryTicks = 2;  // the first node and one retry elsewhere
 // A node a forward to failed (unreachable, timeout) is not picked again for
 // this long (gossip's failure detector takes a few seconds to agree).
 constexpr auto kFailedHold = std::chrono::seconds(2);
@@ -371,16 +375,23 @@ void InferenceService::run_local(ModelOp op, const std::string& model_name,
           http::HttpResponse::json(inf::model_metadata(*model, repository_->versions(model_name))));
     case ModelOp::kReady:
       return finish(http::HttpResponse::json({{"name", model_name}, {"ready", true}}));
-    case ModelOp::kInfer:
+    case ModelOp::kInfer: {
+      // In flight (queued or running) here until answered: the "inflight" tag.
+      inflight_.fetch_add(1, std::memory_order_relaxed);
+      Respond tracked = [this, finish](http::HttpResponse r) {
+        inflight_.fetch_sub(1, std::memory_order_relaxed);
+        finish(std::move(r));
+      };
       if (body.size() <= kInlineDecodeBytes) {
         // Decoding a small body costs less than the hop to the codec pool.
-        return run_infer(std::move(model), std::move(body), std::move(cancelled), finish);
+        return run_infer(std::move(model), std::move(body), std::move(cancelled), tracked);
       }
       asio::post(codec_pool_, [this, model = std::move(model), body = std::move(body),
-                               cancelled = std::move(cancelled), finish]() mutable {
-        run_infer(std::move(model), std::move(body), std::move(cancelled), finish);
+                               cancelled = std::move(cancelled), tracked]() mutable {
+        run_infer(std::move(model), std::move(body), std::move(cancelled), tracked);
       });
       return;
+    }
   }
 }
 
@@ -452,6 +463,7 @@ std::string InferenceService::status_json() const {
 void InferenceService::tick() {
   if (stopped_) return;
   publish_models();
+  if (++ticks_ % kLoadEveryTicks == 0) publish_load();
   if (!members_ || !members_()) poll_peers();  // no gossip: ask every peer
   poll_timer_.expires_after(kPollInterval);
   poll_timer_.async_wait([this](error_code ec) {
@@ -493,6 +505,23 @@ void InferenceService::publish_models() {
   }
   spdlog::info("inference: advertising models [{}] in gossip", meta[synod::discovery::kMetaModels]);
   published_ = std::move(meta);
+}
+
+void InferenceService::publish_load() {
+  if (!publish_) return;
+  double avg[1] = {0};
+  char load[32] = "";
+  if (getloadavg(avg, 1) == 1) std::snprintf(load, sizeof load, "%.2f", avg[0]);
+  const std::string inflight = std::to_string(inflight_.load(std::memory_order_relaxed));
+  // Sent only when changed (gossip broadcasts every change).
+  for (auto [key, value] : {std::pair<const char*, std::string>{synod::discovery::kMetaLoad, load},
+                            {synod::discovery::kMetaInflight, inflight}}) {
+    if (value.empty()) continue;
+    auto& last = published_load_[key];
+    if (last == value) continue;
+    last = value;
+    publish_(key, value);
+  }
 }
 
 void InferenceService::refresh_from_gossip() {

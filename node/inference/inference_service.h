@@ -8,7 +8,8 @@
 //   thread never runs a model, so heartbeats never wait behind inference.
 // - Across the cluster: publishes the models ready here in this node's
 //   gossip metadata ("models", "model_versions", "model_lb"; at most once a
-//   second and only when they change) and takes the candidates for a
+//   second and only when they change), plus "load" and "inflight" every 2 s
+//   when changed, and takes the candidates for a
 //   request from the gossip view (members alive or suspect, with the model
 //   in their metadata). With gossip off, it falls back to asking every peer
 //   once a second over MessageType::kInfer. It forwards a request for a
@@ -98,6 +99,9 @@ class InferenceService {
   void tick();
   void poll_peers();
   void publish_models();
+  // The "load" (1-minute load average) and "inflight" (inference requests
+  // queued or running here) tags, every 2 s when changed.
+  void publish_load();
   // remotes_ from the gossip view (no-op without gossip).
   void refresh_from_gossip();
   std::string status_json() const;
@@ -123,6 +127,9 @@ class InferenceService {
   std::map<NodeId, RemoteNode> remotes_;
   std::map<NodeId, MonoTime> failed_;  // forward failed: skipped until then
   synod::discovery::Meta published_;
+  synod::discovery::Meta published_load_;
+  unsigned ticks_ = 0;
+  std::atomic<std::uint64_t> inflight_{0};
   std::map<std::string, std::unique_ptr<loadbalance::Strategy>> strategies_;
 };
 

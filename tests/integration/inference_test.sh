@@ -118,6 +118,14 @@ gossip)
   versions=$(curl -sf -m 2 "http://${HTTP[2]}/v1/agent/members" |
     python3 -c "import json,sys; print([m['Tags'].get('model_versions') for m in json.load(sys.stdin) if m['Name']=='node1'][0])")
   [[ $versions == *mlp@1* ]] || fail "node1 model_versions tag: $versions"
+  deadline=$(( SECONDS + 10 ))
+  until curl -sf -m 2 "http://${HTTP[2]}/v1/agent/members" | python3 -c "
+import json, sys
+t = [m['Tags'] for m in json.load(sys.stdin) if m['Name'] == 'node1'][0]
+float(t['load']); assert int(t['inflight']) >= 0" 2>/dev/null; do
+    (( SECONDS < deadline )) || fail "node1 never advertised load and inflight tags"
+    sleep 0.2
+  done
   admin 1 unload mlp
   admin 2 unload mlp
   wait_tags 0 node2 "'mlp' not in t and 'cnn' in t" "cnn without mlp"
