@@ -22,6 +22,18 @@ cleanup() {
   fi
 }
 trap cleanup EXIT
+trap 'exit 143' TERM INT  # run cleanup on these too
+
+# ctest's timeout SIGKILLs the script (no trap runs) and its process tree,
+# but agents detach from it. A detached watchdog waits for this script to
+# go and then stops any agent of this case that is still up.
+setsid bash -c '
+  while kill -0 "$1" 2>/dev/null; do sleep 1; done
+  for f in "$2"/*/agent.pid; do
+    [[ -f $f ]] || continue
+    pid=$(cat "$f")
+    grep -q synod "/proc/$pid/cmdline" 2>/dev/null && kill -9 "$pid"
+  done' watchdog "$$" "$DIR" </dev/null >/dev/null 2>&1 &
 
 FAILED=0
 fail() {
