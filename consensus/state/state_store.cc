@@ -23,6 +23,15 @@ metrics::Counter& refused_counter() {
   return counter;
 }
 
+// A table's Result<bool> as the entry's outcome: ok flag, or the refusal.
+void set_outcome(ApplyResult& result, Result<bool> done) {
+  if (done.is_ok()) {
+    result.ok = *done;
+  } else {
+    result.status = done.status();
+  }
+}
+
 metrics::Counter& bad_snapshot_counter() {
   static metrics::Counter& counter = metrics::Registry::global().counter(
       "synod_state_restore_failures_total", "State snapshots or records refused as damaged");
@@ -89,12 +98,7 @@ ApplyResult StateStore::apply(const Entry& entry) {
     case proto::Command::kKv: {
       static metrics::Counter& kv_ops = applied_counter("kv");
       kv_ops.inc();
-      Result<bool> done = tables_->kv.apply_op(command->kv(), ctx);
-      if (done.is_ok()) {
-        result.ok = *done;
-      } else {
-        result.status = done.status();
-      }
+      set_outcome(result, tables_->kv.apply_op(command->kv(), ctx));
       break;
     }
     case proto::Command::kKvTxn: {
@@ -114,24 +118,15 @@ ApplyResult StateStore::apply(const Entry& entry) {
     case proto::Command::kKeyring: {
       static metrics::Counter& keyring_ops = applied_counter("keyring");
       keyring_ops.inc();
-      Result<bool> done = tables_->keyring.apply(command->keyring(), entry.index.value(), pending_);
-      if (done.is_ok()) {
-        result.ok = *done;
-      } else {
-        result.status = done.status();
-      }
+      set_outcome(result,
+                  tables_->keyring.apply(command->keyring(), entry.index.value(), pending_));
       break;
     }
     case proto::Command::kCompressionDictionary: {
       static metrics::Counter& dictionaries = applied_counter("compression_dictionary");
       dictionaries.inc();
-      Result<bool> done = tables_->dictionary.apply(command->compression_dictionary(),
-                                                    entry.index.value(), pending_);
-      if (done.is_ok()) {
-        result.ok = *done;
-      } else {
-        result.status = done.status();
-      }
+      set_outcome(result, tables_->dictionary.apply(command->compression_dictionary(),
+                                                    entry.index.value(), pending_));
       break;
     }
     default: {

@@ -11,11 +11,16 @@ set -uo pipefail
 CASE=${1:?case}
 source "$(dirname "$0")/lib.sh"
 
-metric() {  # metric <node index> <name{labels}>: value or 0
-  curl -sf -m 2 "http://${HTTP[$1]}/metrics" | awk -v m="$2" '$1 == m { print $2 }' | tail -1 |
-    sed 's/^$/0/' | grep . || echo 0
-}
 positive() { python3 -c "import sys; sys.exit(0 if float('$1') > 0 else 1)"; }
+installed_id() {  # installed_id <node index>: the dictionary id, once non-zero (20 s at most)
+  local id=0
+  for _ in $(seq 1 200); do
+    id=$(metric "$1" synod_compression_dictionary_id)
+    positive "$id" && break
+    sleep 0.1
+  done
+  echo "$id"
+}
 
 value_of() {  # a ~200-byte JSON-ish value, like a registry or config entry
   echo "{\"service\":\"web-$1\",\"address\":\"10.0.$(( $1 % 250 )).$(( $1 % 7 ))\",\"port\":$(( 8000 + $1 % 100 )),\"tags\":[\"primary\",\"v2\",\"zone-$(( $1 % 3 ))\"],\"meta\":{\"owner\":\"team-$(( $1 % 5 ))\",\"build\":\"2026.11.$(( $1 % 28 ))\"}}"
@@ -30,12 +35,7 @@ case_dictionary() {
   # Every node installs the same dictionary id.
   local ids=() id
   for n in 0 1 2; do
-    id=0
-    for _ in $(seq 1 200); do
-      id=$(metric "$n" synod_compression_dictionary_id)
-      positive "$id" && break
-      sleep 0.1
-    done
+    id=$(installed_id "$n")
     positive "$id" || fail "node$((n + 1)) installed no dictionary"
     ids+=("$id")
   done
@@ -64,12 +64,7 @@ case_dictionary() {
   [[ "$(role_of 2)" == leader ]] && follower=1
   "$SYNOD" cluster restart "node$((follower + 1))" --dir "$DIR" >/dev/null 2>&1 ||
     fail "restart node$((follower + 1))"
-  id=0
-  for _ in $(seq 1 200); do
-    id=$(metric "$follower" synod_compression_dictionary_id)
-    positive "$id" && break
-    sleep 0.1
-  done
+  id=$(installed_id "$follower")
   [[ "$id" == "${ids[0]}" ]] || fail "restarted node$((follower + 1)) has dictionary $id, want ${ids[0]}"
   put "$follower" dict/after "$(value_of 9999)" || fail "write through the restarted follower"
   pass "dictionary ${ids[0]} trained once, on every node, used both ways ($sent sent, $received received frames)"

@@ -13,10 +13,6 @@ set -uo pipefail
 CASE=${1:?case}
 source "$(dirname "$0")/lib.sh"
 
-metric() {  # metric <node index> <name{labels}>: value or 0
-  curl -sf -m 2 "http://${HTTP[$1]}/metrics" | awk -v m="$2" '$1 == m { print $2 }' | tail -1 |
-    sed 's/^$/0/' | grep . || echo 0
-}
 
 keyring_api() {  # keyring_api <node index> <method> <base64 key>: prints "<http code> <body>"
   curl -s -m 30 -X "$2" --data-binary "{\"Key\": \"$3\"}" -w ' %{http_code}' \

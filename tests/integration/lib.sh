@@ -3,7 +3,7 @@
 # must name the synod binary. Provides: TMP and DIR (a temp dir removed on
 # exit, logs kept with KEEP_ON_FAIL=1), fail/pass, free_base, json, up
 # (cluster up into DIR; fills HTTP[] and PEER[]), pid_of, leader_seen_by,
-# role_of, wait_leader, all_indexes, put/get (KV through node index).
+# role_of, wait_leader, all_indexes, put/get (KV through node index), metric.
 
 SYNOD=${SYNOD_BINARY:?set SYNOD_BINARY to the synod binary}
 TMP=$(mktemp -d /tmp/synod-it.XXXXXX)
@@ -93,4 +93,8 @@ wait_leader() {  # wait_leader <seconds> <exclude-name> <indexes...>
 }
 all_indexes() { seq 0 $(( ${#HTTP[@]} - 1 )); }
 put() { curl -sf -m 5 -X PUT --data-binary "$3" "http://${HTTP[$1]}/v1/kv/$2" | grep -q true; }
+metric() {  # metric <node index> <name{labels}>: its value in /metrics, or 0
+  curl -sf -m 2 "http://${HTTP[$1]}/metrics" | awk -v m="$2" '$1 == m { print $2 }' | tail -1 |
+    sed 's/^$/0/' | grep . || echo 0
+}
 get() { curl -sf -m 5 "http://${HTTP[$1]}/v1/kv/$2?raw"; }
