@@ -2,7 +2,10 @@
 //
 // A request body is mostly the numbers of the "data" arrays (784 of them for
 // the demo mlp). Building a nlohmann::json value per number cost more than
-// the model's own compute, so this file reads the body in one pass with a
+// the model's own compute, and nlohmann's SAX interface (no DOM) is only
+// ~15% faster than its DOM on a 4.8 KB, 784-number body (322 vs 381 us in
+// one run; its lexer copies each number's text before converting it), while
+// this reader takes 20-38 us. So this file reads the body in one pass with a
 // small strict JSON reader: every number of a "data" array goes straight
 // into one double buffer per input, everything else the protocol does not
 // use is skipped (but still checked to be valid JSON). The checks and their
