@@ -9,12 +9,6 @@
 namespace synod::node::registry {
 namespace {
 
-namespace state = consensus::state;
-namespace res = consensus::state::resources;
-using http::HttpRequest;
-using http::HttpResponse;
-using http::Responder;
-
 Status unknown_service(const std::string& id) {
   return not_found("Unknown service ID \"" + id +
                    "\". Ensure that the service ID is passed, not "

@@ -8,12 +8,6 @@
 namespace synod::node::registry {
 namespace {
 
-namespace state = consensus::state;
-namespace res = consensus::state::resources;
-using http::HttpRequest;
-using http::HttpResponse;
-using http::Responder;
-
 // ?tag= (repeatable) and ?node-meta=key:value (repeatable).
 Result<state::InstanceFilter> instance_filter(const HttpRequest& req) {
   state::InstanceFilter filter;

@@ -49,16 +49,35 @@ bool parse_http_url(const std::string& url, ParsedUrl& out) {
   return !out.host.empty() && !out.port.empty();
 }
 
+// What HTTP and TCP checks share: a resolver, a stream bounded by the
+// check's timeout, and a completion that runs once and closes the socket.
+class SocketProbe {
+ protected:
+  SocketProbe(asio::io_context& io, std::chrono::milliseconds timeout, ProbeDone done)
+      : resolver_(io), stream_(io), timeout_(timeout), done_(std::move(done)) {}
+
+  void finish(std::string status, std::string output) {
+    error_code ignored;
+    stream_.socket().close(ignored);
+    if (done_) {
+      auto done = std::move(done_);
+      done_ = nullptr;
+      done(ProbeResult{std::move(status), truncate_output(std::move(output))});
+    }
+  }
+
+  tcp::resolver resolver_;
+  beast::tcp_stream stream_;
+  std::chrono::milliseconds timeout_;
+  ProbeDone done_;
+};
+
 // One HTTP check in flight; keeps itself alive through its handlers.
-class HttpCheck : public std::enable_shared_from_this<HttpCheck> {
+class HttpCheck : public SocketProbe, public std::enable_shared_from_this<HttpCheck> {
  public:
   HttpCheck(asio::io_context& io, HttpProbe probe, std::chrono::milliseconds timeout,
             ProbeDone done)
-      : resolver_(io),
-        stream_(io),
-        probe_(std::move(probe)),
-        timeout_(timeout),
-        done_(std::move(done)) {}
+      : SocketProbe(io, timeout, std::move(done)), probe_(std::move(probe)) {}
 
   void start() {
     if (!parse_http_url(probe_.url, url_)) {
@@ -122,36 +141,18 @@ class HttpCheck : public std::enable_shared_from_this<HttpCheck> {
     finish("critical", "HTTP " + probe_.method + " " + probe_.url + ": " + ec.message());
   }
 
-  void finish(std::string status, std::string output) {
-    error_code ignored;
-    stream_.socket().close(ignored);
-    if (done_) {
-      auto done = std::move(done_);
-      done_ = nullptr;
-      done(ProbeResult{std::move(status), truncate_output(std::move(output))});
-    }
-  }
-
-  tcp::resolver resolver_;
-  beast::tcp_stream stream_;
   HttpProbe probe_;
-  std::chrono::milliseconds timeout_;
-  ProbeDone done_;
   ParsedUrl url_;
   bhttp::request<bhttp::string_body> request_;
   beast::flat_buffer buffer_;
   bhttp::response_parser<bhttp::string_body> parser_;
 };
 
-class TcpCheck : public std::enable_shared_from_this<TcpCheck> {
+class TcpCheck : public SocketProbe, public std::enable_shared_from_this<TcpCheck> {
  public:
   TcpCheck(asio::io_context& io, std::string address, std::chrono::milliseconds timeout,
            ProbeDone done)
-      : resolver_(io),
-        stream_(io),
-        address_(std::move(address)),
-        timeout_(timeout),
-        done_(std::move(done)) {}
+      : SocketProbe(io, timeout, std::move(done)), address_(std::move(address)) {}
 
   void start() {
     const auto colon = address_.rfind(':');
@@ -181,21 +182,7 @@ class TcpCheck : public std::enable_shared_from_this<TcpCheck> {
   }
 
  private:
-  void finish(std::string status, std::string output) {
-    error_code ignored;
-    stream_.socket().close(ignored);
-    if (done_) {
-      auto done = std::move(done_);
-      done_ = nullptr;
-      done(ProbeResult{std::move(status), std::move(output)});
-    }
-  }
-
-  tcp::resolver resolver_;
-  beast::tcp_stream stream_;
   std::string address_;
-  std::chrono::milliseconds timeout_;
-  ProbeDone done_;
 };
 
 }  // namespace

@@ -5,12 +5,20 @@
 #include <string>
 #include <vector>
 
+#include "consensus/state/registry_resources.h"
 #include "node/http/http_message.h"
 #include "node/http/watch_hub.h"
 #include "node/registry/registry_json.h"
 #include "node/registry/registry_service.h"
 
 namespace synod::node::registry {
+
+// Names every handler file (agent, catalog, session) uses.
+namespace state = consensus::state;
+namespace res = consensus::state::resources;
+using http::HttpRequest;
+using http::HttpResponse;
+using http::Responder;
 
 // What a read produces: the body and the X-Consul-Index it reflects, or an
 // error Status (NotFound -> 404 with a plain-text body, as Consul).

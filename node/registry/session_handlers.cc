@@ -9,12 +9,6 @@
 namespace synod::node::registry {
 namespace {
 
-namespace state = consensus::state;
-namespace res = consensus::state::resources;
-using http::HttpRequest;
-using http::HttpResponse;
-using http::Responder;
-
 ordered_json session_list(const std::vector<const proto::Session*>& sessions) {
   ordered_json out = ordered_json::array();
   for (const auto* s : sessions) out.push_back(session_json(*s));
