@@ -61,7 +61,8 @@ Result<CodecId> Compressor::compress(std::uint64_t peer, std::uint32_t msg_type,
 
   auto idx = static_cast<std::size_t>(options_.codec);
   std::shared_ptr<const Codec> encoder = codecs_[idx];
-  if (options_.codec == CodecId::kZstd && peer_dictionary != 0) {
+  if (options_.codec == CodecId::kZstd && peer_dictionary != 0 &&
+      peer_dictionary == current_zstd_id_.load()) {
     // The dictionary only when both sides have the same one current.
     std::lock_guard lock(mu_);
     if (peer_dictionary == current_zstd_id_) encoder = zstd_current_;
@@ -135,10 +136,7 @@ Status Compressor::set_zstd_dictionary(ByteView dictionary) {
   return Status::ok();
 }
 
-std::uint32_t Compressor::zstd_dictionary() const {
-  std::lock_guard lock(mu_);
-  return current_zstd_id_;
-}
+std::uint32_t Compressor::zstd_dictionary() const { return current_zstd_id_.load(); }
 
 std::shared_ptr<const Codec> Compressor::zstd_codec(std::uint32_t dict_id) const {
   if (dict_id == 0) return codecs_[static_cast<std::size_t>(CodecId::kZstd)];

@@ -20,6 +20,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -103,7 +104,8 @@ class Compressor {
 
   std::array<std::shared_ptr<const Codec>, kMaxCodecId + 1> codecs_;  // plain codecs
   std::shared_ptr<const Codec> zstd_current_;                         // under mu_
-  std::uint32_t current_zstd_id_ = 0;                                 // under mu_
+  // Written under mu_; read without it on every frame (zstd_dictionary()).
+  std::atomic<std::uint32_t> current_zstd_id_{0};
   std::shared_ptr<const Codec> zstd_previous_;                        // under mu_
   std::uint32_t zstd_previous_id_ = 0;                                // under mu_
   std::array<CodecMetrics, kMaxCodecId + 1> metrics_;
