@@ -498,13 +498,20 @@ void InferenceService::publish_models() {
     }
   }
   auto meta = models_meta(ready);
-  if (meta == published_) return;
-  for (const auto& [key, value] : meta) {
-    auto old = published_.find(key);
-    if (old == published_.end() || old->second != value) publish_(key, value);
-  }
+  if (!publish_changed(meta)) return;
   spdlog::info("inference: advertising models [{}] in gossip", meta[synod::discovery::kMetaModels]);
-  published_ = std::move(meta);
+}
+
+bool InferenceService::publish_changed(const synod::discovery::Meta& meta) {
+  bool changed = false;
+  for (const auto& [key, value] : meta) {
+    auto [it, inserted] = published_.try_emplace(key, value);
+    if (!inserted && it->second == value) continue;
+    it->second = value;
+    publish_(key, value);
+    changed = true;
+  }
+  return changed;
 }
 
 void InferenceService::publish_load() {
@@ -512,16 +519,10 @@ void InferenceService::publish_load() {
   double avg[1] = {0};
   char load[32] = "";
   if (getloadavg(avg, 1) == 1) std::snprintf(load, sizeof load, "%.2f", avg[0]);
-  const std::string inflight = std::to_string(inflight_.load(std::memory_order_relaxed));
-  // Sent only when changed (gossip broadcasts every change).
-  for (auto [key, value] : {std::pair<const char*, std::string>{synod::discovery::kMetaLoad, load},
-                            {synod::discovery::kMetaInflight, inflight}}) {
-    if (value.empty()) continue;
-    auto& last = published_load_[key];
-    if (last == value) continue;
-    last = value;
-    publish_(key, value);
-  }
+  synod::discovery::Meta meta{
+      {synod::discovery::kMetaInflight, std::to_string(inflight_.load(std::memory_order_relaxed))}};
+  if (load[0] != '\0') meta.emplace(synod::discovery::kMetaLoad, load);
+  publish_changed(meta);
 }
 
 void InferenceService::refresh_from_gossip() {

@@ -102,6 +102,9 @@ class InferenceService {
   // The "load" (1-minute load average) and "inflight" (inference requests
   // queued or running here) tags, every 2 s when changed.
   void publish_load();
+  // Publishes the tags of `meta` whose value differs from what was last
+  // published (gossip broadcasts every change); true when any did.
+  bool publish_changed(const synod::discovery::Meta& meta);
   // remotes_ from the gossip view (no-op without gossip).
   void refresh_from_gossip();
   std::string status_json() const;
@@ -126,8 +129,7 @@ class InferenceService {
   // Loop thread only.
   std::map<NodeId, RemoteNode> remotes_;
   std::map<NodeId, MonoTime> failed_;  // forward failed: skipped until then
-  synod::discovery::Meta published_;
-  synod::discovery::Meta published_load_;
+  synod::discovery::Meta published_;  // every tag this service set, as last sent
   unsigned ticks_ = 0;
   std::atomic<std::uint64_t> inflight_{0};
   std::map<std::string, std::unique_ptr<loadbalance::Strategy>> strategies_;
