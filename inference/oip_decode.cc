@@ -11,10 +11,15 @@
 // use is skipped (but still checked to be valid JSON). The checks and their
 // order are those documented in oip_json.h: a malformed body is reported as
 // such before any other problem, then the inputs in signature order.
+//
+// With binary tensor data (an Inference-Header-Content-Length), only the
+// JSON header goes through the reader; each binary input is one bounds
+// check and a memcpy/convert loop over its slice of the bytes after it.
 #include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <optional>
 
@@ -44,6 +49,10 @@ struct RawInput {
   bool data_present = false;
   std::vector<double> values;           // numbers (specials hold a placeholder 0)
   std::vector<Special> specials;        // in index order
+  // "parameters": {"binary_data_size": n}; valid when a non-negative integer.
+  std::optional<std::uint64_t> binary_size;
+  bool binary_size_valid = true;
+  std::size_t binary_offset = 0;  // where its bytes start after the JSON
 };
 
 // A strict single-pass JSON reader over the body. Each method returns false
@@ -298,6 +307,12 @@ class Reader {
   std::size_t pos_ = 0;
 };
 
+// A non-negative integer JSON number (binary_data_size) into `out`;
+// `valid` false for anything else (which is still read).
+bool read_size(Reader& r, std::optional<std::uint64_t>& out, bool& valid, int depth);
+// A JSON boolean into `out` (a "binary_data" flag); `valid` false otherwise.
+bool read_flag(Reader& r, bool& out, bool& valid, int depth);
+
 // A (nested) "data" array or a single element: numbers into in.values,
 // booleans and anything else recorded as specials.
 bool read_data(Reader& r, RawInput& in, int depth) {
@@ -375,8 +390,53 @@ bool read_input(Reader& r, RawInput& in) {
       in.specials.clear();
       return read_data(r, in, 2);
     }
-    return r.skip(2);  // "parameters" and anything else
+    if (key == "parameters" && r.peek() == '{') {
+      return r.object([&](const std::string& k) {
+        if (k == "binary_data_size") return read_size(r, in.binary_size, in.binary_size_valid, 4);
+        return r.skip(3);
+      });
+    }
+    return r.skip(2);  // anything else
   });
+}
+
+bool read_size(Reader& r, std::optional<std::uint64_t>& out, bool& valid, int depth) {
+  const char c = r.peek();
+  out = 0;
+  if (c < '0' || c > '9') {
+    valid = false;
+    return r.skip(depth);
+  }
+  double v;
+  bool integral;
+  std::string_view text;
+  if (!r.number(v, integral, text)) return false;
+  std::uint64_t n = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  valid = integral && ec == std::errc() && end == text.data() + text.size();
+  out = n;
+  return true;
+}
+
+bool read_flag(Reader& r, bool& out, bool& valid, int depth) {
+  const char c = r.peek();
+  if (c == 't' || c == 'f') {
+    out = c == 't';
+    return r.literal(out ? "true" : "false");
+  }
+  valid = false;
+  return r.skip(depth);
+}
+
+// element_count(shape) * size, or nullopt when it overflows.
+std::optional<std::uint64_t> byte_count(const Shape& shape, std::size_t size) {
+  std::uint64_t n = size;
+  for (auto d : shape) {
+    const auto dim = static_cast<std::uint64_t>(d);
+    if (dim != 0 && n > std::numeric_limits<std::uint64_t>::max() / dim) return std::nullopt;
+    n *= dim;
+  }
+  return n;
 }
 
 // The JSON text of a number for an error message, as nlohmann prints it.
@@ -424,10 +484,23 @@ bool convert(const RawInput& in, DataType type, std::vector<float>& out, std::st
 
 }  // namespace
 
-Result<DecodedRequest> decode_infer_request(std::string_view body, const LoadedModel& model) {
+Result<DecodedRequest> decode_infer_request(std::string_view body, const LoadedModel& model,
+                                            std::optional<std::size_t> json_length) {
+  // The binary tensor data after the JSON header, if any.
+  std::string_view binary;
+  if (json_length) {
+    if (*json_length > body.size()) {
+      return invalid_argument("Inference-Header-Content-Length " + std::to_string(*json_length) +
+                              " is larger than the " + std::to_string(body.size()) +
+                              "-byte body");
+    }
+    binary = body.substr(*json_length);
+    body = body.substr(0, *json_length);
+  }
   // Pass 1: read the whole body (syntax errors first, whatever else is wrong).
   Reader r(body);
   bool top_object = false, inputs_array = false, outputs_array = false, outputs_valid = true;
+  bool flags_valid = true;  // "binary_data_output" and "binary_data" are booleans
   std::vector<RawInput> raw;
   DecodedRequest out;
   bool parsed = false;
@@ -457,17 +530,31 @@ Result<DecodedRequest> decode_infer_request(std::string_view body, const LoadedM
             outputs_valid = false;
             return r.skip(2);
           }
-          bool named = false;
+          bool named = false, has_flag = false, flag = false;
+          std::string name;
           bool ok = r.object([&](const std::string& k) {
+            if (k == "parameters" && r.peek() == '{') {
+              return r.object([&](const std::string& p) {
+                if (p != "binary_data") return r.skip(4);
+                has_flag = true;
+                return read_flag(r, flag, flags_valid, 4);
+              });
+            }
             if (k != "name" || r.peek() != '"') return r.skip(3);
-            std::string name;
             if (!r.string(name)) return false;
             named = true;
-            out.outputs.push_back(std::move(name));
             return true;
           });
           outputs_valid = outputs_valid && named;
+          if (named && has_flag) out.binary_override.emplace_back(name, flag);
+          if (named) out.outputs.push_back(std::move(name));
           return ok;
+        });
+      }
+      if (key == "parameters" && r.peek() == '{') {
+        return r.object([&](const std::string& k) {
+          if (k != "binary_data_output") return r.skip(2);
+          return read_flag(r, out.binary_all, flags_valid, 2);
         });
       }
       return r.skip(1);
@@ -481,6 +568,9 @@ Result<DecodedRequest> decode_infer_request(std::string_view body, const LoadedM
   }
 
   // Pass 2: the checks, in the documented order.
+  if (!flags_valid) {
+    return invalid_argument("\"binary_data_output\" and \"binary_data\" must be true or false");
+  }
   const auto& sig = model.signature;
   const std::uint32_t max_batch = model.config.max_batch_size;
   std::vector<RawInput*> by_spec(sig.inputs.size(), nullptr);
@@ -498,6 +588,13 @@ Result<DecodedRequest> decode_infer_request(std::string_view body, const LoadedM
     if (by_spec[i]) return invalid_argument("input '" + name + "' given twice");
     by_spec[i] = &input;
   }
+  // Binary inputs' bytes follow the JSON in the order of the request.
+  std::uint64_t binary_total = 0;
+  for (auto& input : raw) {
+    if (!input.binary_size) continue;
+    input.binary_offset = binary_total;
+    binary_total += std::min<std::uint64_t>(*input.binary_size, binary.size() + 1);
+  }
   std::optional<std::int64_t> batch;
   out.inputs.reserve(sig.inputs.size());
   for (std::size_t i = 0; i < sig.inputs.size(); ++i) {
@@ -506,6 +603,25 @@ Result<DecodedRequest> decode_infer_request(std::string_view body, const LoadedM
     RawInput& input = *by_spec[i];
     Tensor t;
     t.name = spec.name;
+    if (input.binary_size) {
+      if (!input.binary_size_valid) {
+        return invalid_argument("input '" + spec.name +
+                                "': binary_data_size must be a non-negative integer");
+      }
+      if (input.data_present) {
+        return invalid_argument("input '" + spec.name +
+                                "': has both \"data\" and a binary_data_size");
+      }
+      if (!json_length) {
+        return invalid_argument("input '" + spec.name +
+                                "': binary_data_size without an Inference-Header-Content-Length "
+                                "header");
+      }
+      if (input.datatype_present && input.datatype == "BYTES") {
+        return invalid_argument("input '" + spec.name +
+                                "': BYTES tensors are not supported (numeric datatypes only)");
+      }
+    }
     if (!input.datatype_present) {
       return invalid_argument("input '" + spec.name + "': missing \"datatype\"");
     }
@@ -548,8 +664,32 @@ Result<DecodedRequest> decode_infer_request(std::string_view body, const LoadedM
       }
       batch = t.shape[0];
     }
-    if (!input.data_present) return invalid_argument("input '" + spec.name + "': no data");
     std::string why;
+    if (input.binary_size) {
+      const std::size_t element = datatype_size(t.datatype);
+      const auto expected_bytes = byte_count(t.shape, element);
+      if (!expected_bytes || *expected_bytes != *input.binary_size) {
+        return invalid_argument(
+            "input '" + spec.name + "': binary_data_size " + std::to_string(*input.binary_size) +
+            " does not match shape " + shape_text(t.shape) + " x " + std::to_string(element) +
+            " bytes (" + std::string(datatype_name(t.datatype)) + ")" +
+            (expected_bytes ? " = " + std::to_string(*expected_bytes) : ""));
+      }
+      if (input.binary_offset + *input.binary_size > binary.size()) {
+        return invalid_argument("input '" + spec.name + "': its " +
+                                std::to_string(*input.binary_size) +
+                                " bytes of binary data run past the end of the body (" +
+                                std::to_string(binary.size()) + " bytes follow the JSON)");
+      }
+      t.data.reserve(static_cast<std::size_t>(*input.binary_size / element));
+      if (!binary_to_values(binary.substr(input.binary_offset, *input.binary_size), t.datatype,
+                            t.data, why)) {
+        return invalid_argument("input '" + spec.name + "': " + why);
+      }
+      out.inputs.push_back(std::move(t));
+      continue;
+    }
+    if (!input.data_present) return invalid_argument("input '" + spec.name + "': no data");
     if (!convert(input, t.datatype, t.data, why)) {
       return invalid_argument("input '" + spec.name + "': " + why);
     }
@@ -562,6 +702,11 @@ Result<DecodedRequest> decode_infer_request(std::string_view body, const LoadedM
     out.inputs.push_back(std::move(t));
   }
   out.rows = batch ? static_cast<std::size_t>(*batch) : 1;
+  if (binary_total != binary.size()) {
+    return invalid_argument("the inputs' binary_data_size add up to " +
+                            std::to_string(binary_total) + " bytes but " +
+                            std::to_string(binary.size()) + " bytes follow the JSON");
+  }
   if (outputs_array) {
     if (!outputs_valid) return invalid_argument("every requested output needs a \"name\"");
     for (const auto& name : out.outputs) {
