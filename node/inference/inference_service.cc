@@ -26,8 +26,35 @@ namespace {
 constexpr auto kPollInterval = std::chrono::seconds(1);
 constexpr auto kPollTimeout = std::chrono::milliseconds(900);
 // Bodies up to this size are decoded on the loop thread (about 20 us at
-// most, see docs/inference.md); larger ones on the codec pool.
+// most, see docs/inference.md); larger ones on the codec pool. Binary
+// tensor data counts an eighth: it is copied, not parsed.
 constexpr std::size_t kInlineDecodeBytes = 16 * 1024;
+constexpr std::size_t kBinaryBytesPerJsonByte = 8;
+constexpr std::string_view kJsonLengthHeader = "Inference-Header-Content-Length";
+
+// The body's decode cost in JSON bytes (kInlineDecodeBytes' unit).
+std::size_t decode_cost(std::size_t body_size, std::optional<std::size_t> json_length) {
+  if (!json_length) return body_size;
+  return *json_length + (body_size - *json_length) / kBinaryBytesPerJsonByte;
+}
+
+// Marks a response whose body ends in binary tensor data (Triton's binary
+// tensor data extension: the JSON's length in a header, octet-stream).
+void set_json_length(http::HttpResponse& r, std::optional<std::size_t> json_length) {
+  if (!json_length) return;
+  r.content_type = "application/octet-stream";
+  r.set_header(std::string(kJsonLengthHeader), std::to_string(*json_length));
+}
+
+// The Inference-Header-Content-Length a (local) response carries, if any.
+std::optional<std::uint32_t> json_length_of(const http::HttpResponse& r) {
+  for (const auto& [name, value] : r.headers) {
+    if (name == kJsonLengthHeader) {
+      return static_cast<std::uint32_t>(std::strtoul(value.c_str(), nullptr, 10));
+    }
+  }
+  return std::nullopt;
+}
 constexpr std::size_t kMaxAttempts = 2;
 // "load" and "inflight" tags: every this many ticks (2 s).
 constexpr unsigned kLoadEveryTicks = 2;  // the first node and one retry elsewhere
@@ -58,6 +85,10 @@ struct InferenceService::Attempt {
   std::string model;
   std::string version;
   std::string body;
+  // Binary tensor data: the request's Inference-Header-Content-Length, and
+  // whether the request may carry or ask for binary (forwarded as op 4).
+  std::optional<std::size_t> json_length;
+  bool binary = false;
   bool force_cluster = false;
   std::shared_ptr<std::atomic<bool>> cancelled;
   Respond respond;
@@ -130,7 +161,8 @@ void InferenceService::register_routes(http::Router& router) {
     respond(http::HttpResponse::json(
         {{"name", "synod"},
          {"version", kVersion},
-         {"extensions", json::array({"model_repository", "synod_cluster_routing"})}}));
+         {"extensions",
+          json::array({"model_repository", "binary_tensor_data", "synod_cluster_routing"})}}));
   });
   router.add("GET", "/v2/health/live", [](http::HttpRequest, http::Responder respond) {
     respond(http::HttpResponse::json({{"live", true}}));
@@ -210,6 +242,20 @@ void InferenceService::handle_model(ModelOp op, http::HttpRequest request,
   attempt->model = request.param("m");
   attempt->version = request.param("v");
   attempt->body = std::move(request.body);
+  if (op == ModelOp::kInfer) {
+    if (auto header = request.header(kJsonLengthHeader)) {
+      auto length = inf::parse_json_length(*header, attempt->body.size());
+      if (!length.is_ok()) {
+        record(attempt->model, 400, 0, 0, 0);
+        return respond(http::HttpResponse::from_status(length.status()));
+      }
+      attempt->json_length = *length;
+    }
+    // Binary outputs can be asked for in a plain JSON body too; such
+    // requests go to peers as op 4, whose answer carries the header length.
+    attempt->binary = attempt->json_length ||
+                      attempt->body.find("binary_data") != std::string::npos;
+  }
   attempt->force_cluster = request.header("x-synod-route").value_or("") == "cluster";
   attempt->cancelled = std::make_shared<std::atomic<bool>>(false);
   request.client_gone->on_gone([flag = attempt->cancelled] { flag->store(true); });
@@ -251,7 +297,7 @@ void InferenceService::route(std::shared_ptr<Attempt> attempt) {
   const bool cluster_route = config_.inference.route == "cluster" || attempt->force_cluster;
   if (local && !cluster_route && attempt->tried.empty()) {
     return run_local(attempt->op, attempt->model, attempt->version, std::move(attempt->body),
-                     attempt->cancelled, std::move(attempt->respond));
+                     attempt->json_length, attempt->cancelled, std::move(attempt->respond));
   }
   refresh_from_gossip();
   std::vector<loadbalance::Endpoint> endpoints;
@@ -277,7 +323,7 @@ void InferenceService::route(std::shared_ptr<Attempt> attempt) {
     }
     // Nobody has it: the local path gives the precise 404.
     return run_local(attempt->op, attempt->model, attempt->version, std::move(attempt->body),
-                     attempt->cancelled, std::move(attempt->respond));
+                     attempt->json_length, attempt->cancelled, std::move(attempt->respond));
   }
   auto& strategy = strategy_for(attempt->model);
   strategy.set_endpoints(endpoints);
@@ -298,7 +344,7 @@ void InferenceService::route(std::shared_ptr<Attempt> attempt) {
   const auto endpoint = endpoints[*index];
   if (endpoint.id == self) {
     return run_local(attempt->op, attempt->model, attempt->version, std::move(attempt->body),
-                     attempt->cancelled, std::move(attempt->respond));
+                     attempt->json_length, attempt->cancelled, std::move(attempt->respond));
   }
   attempt->tried.push_back(endpoint.id);
   const NodeId peer{std::stoull(endpoint.id)};
@@ -307,6 +353,8 @@ void InferenceService::route(std::shared_ptr<Attempt> attempt) {
   forward.model = attempt->model;
   forward.version = attempt->version;
   forward.body = attempt->body;  // kept for a retry
+  forward.binary = attempt->binary;
+  if (attempt->json_length) forward.json_length = static_cast<std::uint32_t>(*attempt->json_length);
   strategy.on_start(*index);
   const MonoTime started = mono_now();
   static auto& forwarded = Registry::global().counter(
@@ -320,8 +368,9 @@ void InferenceService::route(std::shared_ptr<Attempt> attempt) {
         if (stopped_) return;
         auto& strategy = strategy_for(attempt->model);
         const auto latency = mono_now() - started;
-        Result<ForwardResponse> response =
-            reply.is_ok() ? decode_forward_response(*reply) : Result<ForwardResponse>(reply.status());
+        Result<ForwardResponse> response = reply.is_ok()
+                                               ? decode_forward_response(*reply, attempt->binary)
+                                               : Result<ForwardResponse>(reply.status());
         const bool failed = !response.is_ok() || response->status == 503;
         for (std::size_t i = 0; i < strategy.endpoints().size(); ++i) {
           if (strategy.endpoints()[i].id == id) strategy.on_finish(i, latency, !failed);
@@ -349,6 +398,7 @@ void InferenceService::route(std::shared_ptr<Attempt> attempt) {
         out.status = response->status;
         out.body = std::move(response->body);
         out.set_header("X-Synod-Served-By", response->served_by);
+        set_json_length(out, response->json_length);
         attempt->respond(std::move(out));
       });
 }
@@ -357,6 +407,7 @@ void InferenceService::route(std::shared_ptr<Attempt> attempt) {
 
 void InferenceService::run_local(ModelOp op, const std::string& model_name,
                                  const std::string& version, std::string body,
+                                 std::optional<std::size_t> json_length,
                                  std::shared_ptr<std::atomic<bool>> cancelled, Respond done) {
   auto finish = [this, done](http::HttpResponse r) {
     r.set_header("X-Synod-Served-By", node_name_);
@@ -382,13 +433,14 @@ void InferenceService::run_local(ModelOp op, const std::string& model_name,
         inflight_.fetch_sub(1, std::memory_order_relaxed);
         finish(std::move(r));
       };
-      if (body.size() <= kInlineDecodeBytes) {
+      if (decode_cost(body.size(), json_length) <= kInlineDecodeBytes) {
         // Decoding a small body costs less than the hop to the codec pool.
-        return run_infer(std::move(model), std::move(body), std::move(cancelled), tracked);
+        return run_infer(std::move(model), std::move(body), json_length, std::move(cancelled),
+                         tracked);
       }
       asio::post(codec_pool_, [this, model = std::move(model), body = std::move(body),
-                               cancelled = std::move(cancelled), tracked]() mutable {
-        run_infer(std::move(model), std::move(body), std::move(cancelled), tracked);
+                               json_length, cancelled = std::move(cancelled), tracked]() mutable {
+        run_infer(std::move(model), std::move(body), json_length, std::move(cancelled), tracked);
       });
       return;
     }
@@ -396,8 +448,9 @@ void InferenceService::run_local(ModelOp op, const std::string& model_name,
 }
 
 void InferenceService::run_infer(std::shared_ptr<inf::LoadedModel> model, std::string body,
+                                 std::optional<std::size_t> json_length,
                                  std::shared_ptr<std::atomic<bool>> cancelled, Respond done) {
-  auto decoded = inf::decode_infer_request(body, *model);
+  auto decoded = inf::decode_infer_request(body, *model, json_length);
   if (!decoded.is_ok()) {
     record(model->name, 400, 0, 0, 0);
     return done(http::HttpResponse::from_status(decoded.status()));
@@ -409,8 +462,10 @@ void InferenceService::run_infer(std::shared_ptr<inf::LoadedModel> model, std::s
   request.cancelled = std::move(cancelled);
   // The callback captures no LoadedModel: the last reference must never
   // drop on an instance thread (its destructor joins those threads).
-  request.done = [this, name = model->name, version = model->version, id = decoded->id,
-                  outputs = decoded->outputs, done](Result<inf::InferOutcome> outcome) {
+  // What the response needs of the request (id, outputs, binary flags).
+  decoded->inputs.clear();
+  request.done = [this, name = model->name, version = model->version,
+                  format = std::move(*decoded), done](Result<inf::InferOutcome> outcome) {
     if (!outcome.is_ok()) {
       auto response = http::HttpResponse::from_status(outcome.status());
       record(name, response.status, 0, 0, 0);
@@ -420,7 +475,9 @@ void InferenceService::run_infer(std::shared_ptr<inf::LoadedModel> model, std::s
     // Encoded right here on the instance thread: a few microseconds for the
     // demo outputs, less than another thread hop would cost.
     http::HttpResponse response;
-    response.body = inf::encode_infer_response(name, version, id, outcome->outputs, outputs);
+    auto encoded = inf::encode_infer_response(name, version, format, outcome->outputs);
+    response.body = std::move(encoded.body);
+    set_json_length(response, encoded.json_length);
     done(std::move(response));
   };
   auto on_error = request.done;
@@ -440,11 +497,14 @@ void InferenceService::on_peer_request(NodeId, std::string_view payload,
     return respond(encode_forward_response({503, node_name_, R"({"error":"inference disabled"})"}));
   }
   // A forwarded request is served here or refused: never forwarded again.
-  run_local(request->op, request->model, request->version, std::move(request->body), nullptr,
-            [this, respond = std::move(respond)](http::HttpResponse r) {
-              asio::post(io_, [this, respond, r = std::move(r)]() mutable {
+  run_local(request->op, request->model, request->version, std::move(request->body),
+            request->json_length, nullptr,
+            [this, binary = request->binary, respond = std::move(respond)](http::HttpResponse r) {
+              asio::post(io_, [this, binary, respond, r = std::move(r)]() mutable {
                 if (stopped_) return;
-                respond(encode_forward_response({r.status, node_name_, std::move(r.body)}));
+                const auto json_length = json_length_of(r);
+                respond(encode_forward_response(
+                    {r.status, node_name_, std::move(r.body), json_length}, binary));
               });
             });
 }

@@ -2,8 +2,9 @@
 //
 // - Serves the model repository (inference/) through the Open Inference
 //   Protocol over HTTP (/v2/...) and Triton's repository extension.
-// - Small request bodies (<= 16 KiB, ~20 us) are decoded on the loop
-//   thread, larger ones on a small codec pool; the models run on their
+// - Small request bodies (<= 16 KiB of JSON, ~20 us; binary tensor data
+//   counts an eighth) are decoded on the loop thread, larger ones on a
+//   small codec pool; the models run on their
 //   schedulers' instance threads, which also encode the responses: the loop
 //   thread never runs a model, so heartbeats never wait behind inference.
 // - Across the cluster: publishes the models ready here in this node's
@@ -88,9 +89,13 @@ class InferenceService {
 
   void handle_model(ModelOp op, http::HttpRequest request, http::Responder respond);
   // Runs op on this node; `done` is called from any thread.
+  // `json_length`: the Inference-Header-Content-Length of a body with
+  // binary tensor data (nullopt: all JSON).
   void run_local(ModelOp op, const std::string& model, const std::string& version,
-                 std::string body, std::shared_ptr<std::atomic<bool>> cancelled, Respond done);
+                 std::string body, std::optional<std::size_t> json_length,
+                 std::shared_ptr<std::atomic<bool>> cancelled, Respond done);
   void run_infer(std::shared_ptr<synod::inference::LoadedModel> model, std::string body,
+                 std::optional<std::size_t> json_length,
                  std::shared_ptr<std::atomic<bool>> cancelled, Respond done);
   void route(std::shared_ptr<Attempt> attempt);
   void on_peer_request(NodeId from, std::string_view payload,
