@@ -17,6 +17,13 @@ namespace synod::inference {
 
 struct BackendOptions {
   std::uint32_t threads = 1;  // compute threads this instance may use
+  // The largest batch run() will see: 1 for a model without a batch
+  // dimension, 0 when unknown.
+  std::uint32_t max_batch_size = 0;
+  // Dense-layer models (dense_chain.h): the batch size from which run()
+  // uses the 1x1-convolution network. 0: measure both when loading and pick;
+  // > 0: from that many rows; < 0: never.
+  int dense_batch_from = 0;
 };
 
 class Backend {

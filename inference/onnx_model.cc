@@ -4,9 +4,12 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 #include <unordered_map>
 #include <unordered_set>
+
+#include "inference/onnx_tensors.h"
 
 namespace synod::inference {
 namespace {
@@ -96,6 +99,83 @@ std::vector<std::string> fold_identities(onnx::GraphProto& graph) {
   return changes;
 }
 
+// Gemm over constant weights: OpenCV 4.6 ignores alpha and beta, sizes the
+// layer wrongly when transB = 0 (the load fails, or the forward does), and
+// takes a bias only shaped [N]. Such a Gemm gets new initializers with
+// alpha, beta and the transpose folded in (transB = 1, bias [N]), so OpenCV
+// computes what ONNX defines. A non-constant B or C, transA = 1 or a
+// per-row C is left as it is.
+std::vector<std::string> normalize_gemms(onnx::GraphProto& graph) {
+  std::vector<std::string> changes;
+  std::unordered_map<std::string, const onnx::TensorProto*> initializers;
+  for (const auto& init : graph.initializer()) initializers[init.name()] = &init;
+  auto constant = [&](const std::string& name) -> std::optional<FloatConstant> {
+    auto it = initializers.find(name);
+    if (it == initializers.end()) return std::nullopt;
+    return read_float_constant(*it->second);
+  };
+  std::vector<onnx::TensorProto> added;
+  for (auto& node : *graph.mutable_node()) {
+    if (node.op_type() != "Gemm" || node.input_size() < 2 || node.output_size() != 1 ||
+        int_attribute(node, "transA", 0) != 0) {
+      continue;
+    }
+    auto b = constant(node.input(1));
+    if (!b || b->dims.size() != 2) continue;
+    const bool trans_b = int_attribute(node, "transB", 0) != 0;
+    const float alpha = float_attribute(node, "alpha", 1.0f);
+    const float beta = float_attribute(node, "beta", 1.0f);
+    const std::int64_t n = trans_b ? b->dims[0] : b->dims[1];
+    const std::int64_t k = trans_b ? b->dims[1] : b->dims[0];
+    const bool has_c = node.input_size() >= 3 && !node.input(2).empty();
+    std::optional<FloatConstant> c;
+    bool c_as_is = true;
+    if (has_c) {
+      c = constant(node.input(2));
+      if (!c) continue;
+      const auto count = static_cast<std::int64_t>(c->values.size());
+      if (count != n && count != 1) continue;
+      c_as_is = beta == 1.0f && c->dims.size() == 1 && c->dims[0] == n;
+    }
+    if (trans_b && alpha == 1.0f && c_as_is) continue;
+
+    const std::string& out = node.output(0);
+    FloatConstant weights;
+    weights.dims = {n, k};
+    weights.values.resize(static_cast<std::size_t>(n * k));
+    for (std::int64_t o = 0; o < n; ++o) {
+      for (std::int64_t i = 0; i < k; ++i) {
+        const float v = trans_b ? b->values[static_cast<std::size_t>(o * k + i)]
+                                : b->values[static_cast<std::size_t>(i * n + o)];
+        weights.values[static_cast<std::size_t>(o * k + i)] = alpha * v;
+      }
+    }
+    added.push_back(make_float_constant(out + "_synod_gemm_b", weights));
+    node.set_input(1, added.back().name());
+    if (has_c && !c_as_is) {
+      FloatConstant bias;
+      bias.dims = {n};
+      for (std::int64_t j = 0; j < n; ++j) {
+        bias.values.push_back(beta * c->values[c->values.size() == 1 ? 0 : static_cast<std::size_t>(j)]);
+      }
+      added.push_back(make_float_constant(out + "_synod_gemm_c", bias));
+      node.set_input(2, added.back().name());
+    }
+    google::protobuf::RepeatedPtrField<onnx::AttributeProto> kept;
+    for (const auto& a : node.attribute()) {
+      if (a.name() != "alpha" && a.name() != "beta" && a.name() != "transB") *kept.Add() = a;
+    }
+    auto* t = kept.Add();
+    t->set_name("transB");
+    t->set_type(onnx::AttributeProto::INT);
+    t->set_i(1);
+    node.mutable_attribute()->Swap(&kept);
+    changes.push_back("Gemm '" + out + "': alpha, beta and transB folded into its constants");
+  }
+  for (auto& init : added) *graph.add_initializer() = std::move(init);
+  return changes;
+}
+
 }  // namespace
 
 const std::vector<std::string>& supported_onnx_ops() {
@@ -154,6 +234,7 @@ Result<PreparedModel> prepare_onnx_model(std::string_view bytes) {
   }
 
   out.rewrites = fold_identities(graph);
+  for (auto& change : normalize_gemms(graph)) out.rewrites.push_back(std::move(change));
 
   std::set<std::string> initializer_names;
   for (const auto& init : graph.initializer()) initializer_names.insert(init.name());

@@ -15,6 +15,10 @@
 //        a constant: "Blob ... not found");
 //      * any other Identity not producing a graph output is removed and its
 //        consumers read its input directly;
+//      * a Gemm over constant weights gets alpha, beta and transB = 0
+//        folded into new initializers (transB = 1, bias shaped [N]):
+//        OpenCV 4.6 ignores alpha and beta, mis-sizes transB = 0 and
+//        rejects a scalar or [1, N] bias;
 //      * initializers that are also listed as graph inputs (IR < 4 exports)
 //        are dropped from the inputs, so clients are not asked for weights.
 #pragma once

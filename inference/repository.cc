@@ -146,6 +146,7 @@ Result<std::vector<std::shared_ptr<LoadedModel>>> ModelRepository::build(
       auto backend = options_.backend_factory();
       BackendOptions backend_options;
       backend_options.threads = config.threads;
+      backend_options.max_batch_size = config.max_batch_size == 0 ? 1 : config.max_batch_size;
       auto loaded = backend->load(prepared->bytes, prepared->signature, backend_options);
       if (!loaded.is_ok()) return loaded.with_context(file.string());
       instances.push_back(std::move(backend));
