@@ -3,16 +3,8 @@
 #include <algorithm>
 
 namespace synod::node::http {
-namespace {
-
-struct PathSegment {
-  std::string_view text;
-  std::size_t offset;  // where the segment starts in the path
-};
-
-// "/a/b/" -> {a, b, ""}; "/" -> {""}.
-std::vector<PathSegment> split_path(std::string_view path) {
-  std::vector<PathSegment> out;
+std::vector<Router::PathPart> Router::split_path(std::string_view path) {
+  std::vector<PathPart> out;
   std::size_t pos = path.empty() || path[0] != '/' ? 0 : 1;
   while (true) {
     std::size_t slash = path.find('/', pos);
@@ -24,8 +16,6 @@ std::vector<PathSegment> split_path(std::string_view path) {
     pos = slash + 1;
   }
 }
-
-}  // namespace
 
 std::vector<Router::Segment> Router::parse_pattern(std::string_view pattern) {
   std::vector<Segment> segments;
@@ -64,8 +54,8 @@ void Router::add(std::initializer_list<std::string_view> methods, std::string_vi
 }
 
 bool Router::matches(const Route& route, std::string_view path,
+                     const std::vector<PathPart>& parts,
                      std::vector<std::pair<std::string, std::string>>* params) {
-  auto parts = split_path(path);
   std::size_t n = parts.size();
   // "/v1/status/leader/" is served like "/v1/status/leader".
   bool has_wildcard =
@@ -105,8 +95,9 @@ Router::Match Router::match(HttpRequest& request) const {
   const Handler* handler = nullptr;
   const Route* best_any = nullptr;
   std::vector<std::pair<std::string, std::string>> params, best_params;
+  const auto parts = split_path(request.path);
   for (const Route& route : routes_) {
-    if (!matches(route, request.path, &params)) continue;
+    if (!matches(route, request.path, parts, &params)) continue;
     if (!best_any || more_specific(route, *best_any)) best_any = &route;
     for (const auto& [method, h] : route.handlers) {
       if (method != request.method) continue;

@@ -59,9 +59,17 @@ class Router {
     std::vector<std::pair<std::string, Handler>> handlers;  // by method
   };
 
+  struct PathPart {
+    std::string_view text;
+    std::size_t offset;  // where the segment starts in the path
+  };
+  // "/a/b/" -> {a, b, ""}; "/" -> {""}.
+  static std::vector<PathPart> split_path(std::string_view path);
   static std::vector<Segment> parse_pattern(std::string_view pattern);
-  // Fills `params` and returns true if `route` matches `path_segments`.
+  // Fills `params` and returns true if `route` matches `path` (split once
+  // per request into `parts`, not once per route).
   static bool matches(const Route& route, std::string_view path,
+                      const std::vector<PathPart>& parts,
                       std::vector<std::pair<std::string, std::string>>* params);
   static bool more_specific(const Route& a, const Route& b);
 
