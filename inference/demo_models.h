@@ -57,8 +57,11 @@ Tensor demo_input(const std::string& model, int rows = 1);
 // The same as an Open Inference Protocol request body.
 std::string demo_request_json(const std::string& model);
 
-// The config.yaml the demo writes: batching on or off.
-ModelConfig demo_config(bool dynamic_batching);
+// The config.yaml the demo writes for `model` ("mlp" or "cnn"): batching on
+// or off. With batching on, the queue delay is 0 (under load the queue fills
+// while an instance runs) and the mlp has one instance, the cnn two
+// (docs/inference.md "Demo models" says why).
+ModelConfig demo_config(bool dynamic_batching, const std::string& model = "cnn");
 
 // Writes DIR/mlp and DIR/cnn (version 1, config.yaml with `batching`), and,
 // when `batching` is false, also DIR/mlp_batched and DIR/cnn_batched with
