@@ -670,13 +670,13 @@ void InferenceService::record(const std::string& model, int status, double queue
   };
   static std::mutex mutex;
   static std::map<std::string, ModelMetrics> cache;
-  auto& registry = Registry::global();
-  const Labels labels{{"model", model}, {"node", node_name_}};
   ModelMetrics* m = nullptr;
   {
     std::lock_guard lock(mutex);
     auto it = cache.find(model);
     if (it == cache.end()) {
+      auto& registry = Registry::global();
+      const Labels labels{{"model", model}, {"node", node_name_}};
       ModelMetrics made{
           &registry.counter("synod_inference_requests_total", "Inference requests served here",
                             labels),
@@ -691,7 +691,7 @@ void InferenceService::record(const std::string& model, int status, double queue
   }
   m->requests->inc();
   if (status != 200) {
-    registry
+    Registry::global()
         .counter("synod_inference_errors_total", "Inference requests answered with an error",
                  {{"model", model}, {"node", node_name_}, {"code", std::to_string(status)}})
         .inc();
