@@ -6,9 +6,14 @@
 //   (c) batch   the same node, dynamic batching on (mlp_batched / cnn_batched)
 //   (d) forward through a second node that lacks the model and forwards it
 //
+//   bhttp, bbatch, bforward: (b)-(d) with Triton binary tensor data (the
+//           input as raw FP32 after the JSON header, the output asked for
+//           in binary), printed as rows of their own after the JSON ones
+//
 // Usage: infer_bench [--synod PATH] [--duration-ms N] [--models mlp,cnn]
 //                    [--concurrency 1,8,32,64] [--modes direct,http,batch,forward]
 //                    [--repeat N]  (each row: the median of N runs)
+//                    [--binary]    (adds the modes bhttp,bbatch,bforward)
 // Extra modes: "profile" (microseconds per request for each piece: JSON
 // decode, encode, forward at batch 1 and 32) and "ceiling" (samples/s of
 // batched forwards in-process, the most a batching node could reach).
@@ -165,6 +170,16 @@ void profile(const std::string& m) {
               }));
   std::printf("  decode_infer_request          %8.1f\n",
               micros_per_call([&] { return inference::decode_infer_request(body, model).is_ok(); }));
+  const auto binary = inference::encode_infer_request_binary({one}, true);
+  std::printf("  decode, binary (%5zu bytes)   %8.1f\n", binary.body.size(), micros_per_call([&] {
+                return inference::decode_infer_request(binary.body, model, binary.json_length)
+                    .is_ok();
+              }));
+  inference::DecodedRequest binary_out;
+  binary_out.binary_all = true;
+  std::printf("  encode_infer_response, binary %8.1f\n", micros_per_call([&] {
+                return inference::encode_infer_response(m, 1, binary_out, *outputs).body.size();
+              }));
   std::printf("  encode_infer_response         %8.1f\n", micros_per_call([&] {
                 return inference::encode_infer_response(m, 1, "", *outputs, {}).size();
               }));
@@ -217,10 +232,27 @@ double median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
+// The comma-separated list has exactly this item.
+bool has(const std::string& list, const std::string& item) {
+  const auto items = split(list);
+  return std::find(items.begin(), items.end(), item) != items.end();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::string synod = (fs::path(argv[0]).parent_path().parent_path() / "bin" / "synod").string();
+  bool binary = false;
+  std::vector<char*> args{argv[0]};  // without the value-less --binary
+  for (int i = 1; i < argc; ++i) {
+    if (std::string(argv[i]) == "--binary") {
+      binary = true;
+    } else {
+      args.push_back(argv[i]);
+    }
+  }
+  argc = static_cast<int>(args.size());
+  argv = args.data();
   int duration_ms = 1000;
   int repeat = 1;  // each row is the median (by req/s) of this many runs
   std::vector<std::string> models{"mlp", "cnn"};
@@ -239,6 +271,7 @@ int main(int argc, char** argv) {
       for (const auto& s : split(value)) levels.push_back(std::stoi(s));
     }
   }
+  if (binary) modes += ",bhttp,bbatch,bforward";
   const auto duration = std::chrono::milliseconds(duration_ms);
   std::printf(
       "# (a) direct: cv::dnn::Net::forward in this process, one net per client thread, batch 1\n"
@@ -246,14 +279,15 @@ int main(int argc, char** argv) {
       "# (b) http: node1 over HTTP, batching off; (c) batch: node1, dynamic batching on;\n"
       "# (d) forward: node2 forwards to node1 (batching on). Rows: median of %d round(s).\n"
       "# cpu us: CPU time per request: the forward call's thread CPU for (a)/(a'); client\n"
-      "# thread CPU + the serving node processes' CPU for (b)-(d) (load-independent).\n",
+      "# thread CPU + the serving node processes' CPU for (b)-(d) (load-independent).\n"
+      "# bhttp/bbatch/bforward: (b)-(d) with binary tensor data in and out.\n",
       repeat);
   std::printf("%-8s %-12s %5s %10s %9s %9s %9s %7s  %s\n", "mode", "model", "conc", "req/s",
               "p50 ms", "p99 ms", "cpu us", "errors", "served by");
-  if (modes.find("profile") != std::string::npos) {
+  if (has(modes, "profile")) {
     for (const auto& m : models) profile(m);
   }
-  if (modes.find("ceiling") != std::string::npos) {
+  if (has(modes, "ceiling")) {
     // Samples/s of batched forwards (what a batching node can reach at best).
     for (const auto& m : models) {
       for (int rows : {8, 32}) {
@@ -264,8 +298,11 @@ int main(int argc, char** argv) {
       }
     }
   }
-  if (modes.find("direct") == std::string::npos && modes.find("http") == std::string::npos &&
-      modes.find("batch") == std::string::npos && modes.find("forward") == std::string::npos) {
+  const std::vector<std::string> all_modes = {"direct", "pool",  "http",   "batch",
+                                              "forward", "bhttp", "bbatch", "bforward"};
+  if (std::none_of(all_modes.begin() + 2, all_modes.end(),
+                   [&](const std::string& mode) { return has(modes, mode); }) &&
+      !has(modes, "direct")) {
     return 0;
   }
 
@@ -312,8 +349,8 @@ int main(int argc, char** argv) {
       std::map<std::string, std::vector<LoadResult>> runs;
       std::map<std::string, std::vector<double>> cpu;  // HTTP modes: client + node(s)
       for (int round = 0; round < repeat; ++round) {
-        for (const std::string mode : {"direct", "pool", "http", "batch", "forward"}) {
-          if (modes.find(mode) == std::string::npos) continue;
+        for (const std::string& mode : all_modes) {
+          if (!has(modes, mode)) continue;
           if (mode == "direct") {
             runs[mode].push_back(direct(m, c, duration));
             continue;
@@ -322,14 +359,24 @@ int main(int argc, char** argv) {
             runs[mode].push_back(direct_pool(m, c, 2, duration));
             continue;
           }
+          const bool in_binary = mode[0] == 'b' && mode != "batch";
+          const std::string base = in_binary ? mode.substr(1) : mode;
           node::inference::LoadOptions load;
-          load.address = mode == "forward" ? node2 : node1;
-          load.target = "/v2/models/" + (mode == "http" ? m : m + "_batched") + "/infer";
-          load.body = inference::demo_request_json(m);
+          load.address = base == "forward" ? node2 : node1;
+          load.target = "/v2/models/" + (base == "http" ? m : m + "_batched") + "/infer";
+          if (in_binary) {
+            auto encoded = inference::encode_infer_request_binary({inference::demo_input(m)}, true);
+            load.body = std::move(encoded.body);
+            load.headers = {{"Content-Type", "application/octet-stream"},
+                            {"Inference-Header-Content-Length",
+                             std::to_string(*encoded.json_length)}};
+          } else {
+            load.body = inference::demo_request_json(m);
+          }
           load.concurrency = c;
           load.duration = duration;
           auto server_cpu = [&] {
-            return process_cpu_seconds(pid1) + (mode == "forward" ? process_cpu_seconds(pid2) : 0);
+            return process_cpu_seconds(pid1) + (base == "forward" ? process_cpu_seconds(pid2) : 0);
           };
           const double before = server_cpu();
           auto r = node::inference::run_http_load(load);
@@ -339,17 +386,26 @@ int main(int argc, char** argv) {
           runs[mode].push_back(std::move(r));
         }
       }
-      double a = 0, batch = 0;
-      for (const std::string mode : {"direct", "pool", "http", "batch", "forward"}) {
+      double a = 0, batch = 0, bbatch = 0;
+      for (const std::string& mode : all_modes) {
         if (!runs.count(mode)) continue;
         int i = 0;
         const auto r = median_of(repeat, [&] { return runs[mode][i++]; });
         if (mode == "direct") a = r.throughput;
         if (mode == "batch") batch = r.throughput;
-        print_row(mode, mode == "batch" || mode == "forward" ? m + "_batched" : m, c, r,
+        if (mode == "bbatch") bbatch = r.throughput;
+        const bool batched = mode.find("batch") != std::string::npos ||
+                             mode.find("forward") != std::string::npos;
+        print_row(mode, batched ? m + "_batched" : m, c, r,
                   median(cpu[mode]));
+        if (mode == "forward" && a > 0 && batch > 0) {
+          std::printf("  (c)/(a) = %.0f%%\n", 100 * batch / a);
+        }
       }
-      if (a > 0 && batch > 0) std::printf("  (c)/(a) = %.0f%%\n", 100 * batch / a);
+      if (a > 0 && batch > 0 && !runs.count("forward")) {
+        std::printf("  (c)/(a) = %.0f%%\n", 100 * batch / a);
+      }
+      if (a > 0 && bbatch > 0) std::printf("  (c)/(a) binary = %.0f%%\n", 100 * bbatch / a);
     }
   }
   run(synod + " cluster down --dir " + (dir / "cluster").string() + " >/dev/null 2>&1");

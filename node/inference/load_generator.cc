@@ -4,12 +4,16 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
+#include <cstdlib>
+#include <optional>
+#include <string_view>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
 #include <vector>
 
-#include "common/beast.h"
+#include "common/asio.h"
 
 namespace synod::node::inference {
 namespace {
@@ -97,58 +101,144 @@ LoadResult closed_loop(int concurrency, std::chrono::milliseconds duration,
 
 }  // namespace
 
+namespace {
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+// The whole request, built once per worker.
+std::string request_bytes(const LoadOptions& options) {
+  std::string content_type = "application/json";
+  std::string extra;
+  for (const auto& [name, value] : options.headers) {
+    if (iequals(name, "content-type")) {
+      content_type = value;
+    } else {
+      extra += name + ": " + value + "\r\n";
+    }
+  }
+  return "POST " + options.target + " HTTP/1.1\r\nHost: " + options.address +
+         "\r\nContent-Type: " + content_type +
+         "\r\nContent-Length: " + std::to_string(options.body.size()) + "\r\n" + extra +
+         "\r\n" + options.body;
+}
+
+// One keep-alive connection and the bytes read on it.
+struct Connection {
+  explicit Connection(const std::string& request) : request(request) {}
+  const std::string request;
+  asio::io_context io;
+  std::optional<asio::ip::tcp::socket> socket;
+  std::string buffer;  // bytes received, not yet consumed
+  std::string served_by;  // X-Synod-Served-By of the last response
+  std::string reported;   // the one last copied to the result
+
+  void reset() {
+    socket.reset();
+    buffer.clear();
+  }
+  // More bytes into `buffer`; false on error or end of stream.
+  bool fill(error_code& ec) {
+    char chunk[16384];
+    const std::size_t n = socket->read_some(asio::buffer(chunk), ec);
+    if (ec) return false;
+    buffer.append(chunk, n);
+    return true;
+  }
+};
+
+// Sends the request and reads one response: status, headers we use, body.
+// Returns the status code (0 with `error` on an I/O or framing problem);
+// `body` is the response body.
+int exchange(Connection& c, std::string& body, std::string& error) {
+  error_code ec;
+  asio::write(*c.socket, asio::buffer(c.request), ec);
+  if (ec) return error = "write: " + ec.message(), 0;
+  std::size_t end;
+  while ((end = c.buffer.find("\r\n\r\n")) == std::string::npos) {
+    if (!c.fill(ec)) return error = "read: " + (ec ? ec.message() : "closed"), 0;
+  }
+  const std::string_view head(c.buffer.data(), end);
+  if (head.size() < 12 || head.substr(0, 5) != "HTTP/") return error = "bad status line", 0;
+  const int status = std::atoi(std::string(head.substr(9, 3)).c_str());
+  std::optional<std::size_t> length;
+  bool close = false;
+  for (std::size_t at = head.find("\r\n"); at != std::string_view::npos;) {
+    const std::size_t next = head.find("\r\n", at + 2);
+    const auto line = head.substr(at + 2, next == std::string_view::npos ? next : next - at - 2);
+    at = next;
+    const auto colon = line.find(':');
+    if (colon == std::string_view::npos) continue;
+    const auto name = line.substr(0, colon);
+    auto value = line.substr(colon + 1);
+    while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+    if (iequals(name, "content-length")) {
+      length = std::strtoull(std::string(value).c_str(), nullptr, 10);
+    } else if (iequals(name, "x-synod-served-by")) {
+      if (value != c.served_by) c.served_by = std::string(value);
+    } else if (iequals(name, "connection")) {
+      close = iequals(value, "close");
+    } else if (iequals(name, "transfer-encoding")) {
+      return error = "chunked responses are not supported", 0;
+    }
+  }
+  if (!length) return error = "response without Content-Length", 0;
+  const std::size_t body_from = end + 4;
+  while (c.buffer.size() < body_from + *length) {
+    if (!c.fill(ec)) return error = "read: " + (ec ? ec.message() : "closed"), 0;
+  }
+  body.assign(c.buffer, body_from, *length);
+  c.buffer.erase(0, body_from + *length);
+  if (close) c.reset();
+  return status;
+}
+
+}  // namespace
+
 LoadResult run_http_load(const LoadOptions& options) {
   const auto colon = options.address.rfind(':');
   const std::string host = options.address.substr(0, colon);
   const std::string port = options.address.substr(colon + 1);
+  const std::string request = request_bytes(options);
   std::mutex served_mutex;
   std::string served_by;
   auto result = closed_loop(
       options.concurrency, options.duration, options.warmup, [&]() {
-        struct Worker {
-          asio::io_context io;
-          std::unique_ptr<beast::tcp_stream> stream;
-          beast::flat_buffer buffer;
-        };
-        auto worker = std::make_shared<Worker>();
-        return [&, worker](std::string& error) -> bool {
+        auto c = std::make_shared<Connection>(request);
+        return [&, c](std::string& error) -> bool {
           error_code ec;
-          if (!worker->stream) {
-            asio::ip::tcp::resolver resolver(worker->io);
+          if (!c->socket) {
+            asio::ip::tcp::resolver resolver(c->io);
             auto endpoints = resolver.resolve(host, port, ec);
             if (ec) return error = "resolve: " + ec.message(), false;
-            worker->stream = std::make_unique<beast::tcp_stream>(worker->io);
-            worker->stream->connect(endpoints, ec);
+            c->socket.emplace(c->io);
+            asio::connect(*c->socket, endpoints, ec);
             if (ec) {
-              worker->stream.reset();
+              c->reset();
               error = "connect: " + ec.message();
               std::this_thread::sleep_for(std::chrono::milliseconds(10));
               return false;
             }
-            worker->stream->socket().set_option(asio::ip::tcp::no_delay(true), ec);
+            c->socket->set_option(asio::ip::tcp::no_delay(true), ec);
           }
-          http::request<http::string_body> req{http::verb::post, options.target, 11};
-          req.set(http::field::host, options.address);
-          req.set(http::field::content_type, "application/json");
-          req.keep_alive(true);
-          req.body() = options.body;
-          req.prepare_payload();
-          http::write(*worker->stream, req, ec);
-          http::response<http::string_body> res;
-          if (!ec) http::read(*worker->stream, worker->buffer, res, ec);
-          if (ec) {
-            worker->stream.reset();
-            worker->buffer.clear();
-            error = "io: " + ec.message();
+          std::string body;
+          const int status = exchange(*c, body, error);
+          if (status == 0) {
+            c->reset();
             return false;
           }
-          if (res.result_int() != 200) {
-            error = std::to_string(res.result_int()) + " " + res.body().substr(0, 200);
+          if (status != 200) {
+            error = std::to_string(status) + " " + body.substr(0, 200);
             return false;
           }
-          if (auto it = res.find("X-Synod-Served-By"); it != res.end()) {
+          if (c->served_by != c->reported) {  // (the lock only when it changes)
+            c->reported = c->served_by;
             std::lock_guard lock(served_mutex);
-            served_by = std::string(it->value());
+            served_by = c->served_by;
           }
           return true;
         };

@@ -1,13 +1,18 @@
 // A closed-loop HTTP load generator for inference benchmarks (`synod bench
 // infer`, bench/inference/infer_bench): `concurrency` threads, each with one
 // keep-alive connection and one request outstanding, for a fixed time.
-// Latency percentiles are exact (every sample kept).
+// Latency percentiles are exact (every sample kept). Each worker builds its
+// HTTP/1.1 request bytes once and sends them with one write per call; the
+// response is parsed just enough (status, Content-Length,
+// X-Synod-Served-By), so the client takes little of a shared machine's CPU.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace synod::node::inference {
 
@@ -15,6 +20,9 @@ struct LoadOptions {
   std::string address;  // host:port
   std::string target;   // "/v2/models/mlp/infer"
   std::string body;
+  // Extra request headers, e.g. {"Inference-Header-Content-Length", "42"}
+  // for binary tensor data; a "Content-Type" here replaces application/json.
+  std::vector<std::pair<std::string, std::string>> headers;
   int concurrency = 1;
   std::chrono::milliseconds duration{2000};
   std::chrono::milliseconds warmup{200};
