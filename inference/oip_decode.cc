@@ -92,6 +92,12 @@ class Reader {
       const char c = s_[pos_++];
       if (c == '"') return true;
       if (static_cast<unsigned char>(c) < 0x20) return false;
+      if (static_cast<unsigned char>(c) >= 0x80) {
+        // JSON text is UTF-8: a malformed sequence is a malformed body
+        // (and would make the response's encoder throw).
+        if (!utf8_sequence(static_cast<unsigned char>(c), out)) return false;
+        continue;
+      }
       if (c != '\\') {
         out.push_back(c);
         continue;
@@ -283,6 +289,33 @@ class Reader {
       else if (c >= 'A' && c <= 'F') out |= static_cast<std::uint32_t>(c - 'A' + 10);
       else return false;
     }
+    return true;
+  }
+  // The rest of a UTF-8 sequence after its lead byte (already consumed):
+  // appended when well-formed (no overlong form, surrogate or value above
+  // U+10FFFF).
+  bool utf8_sequence(unsigned char lead, std::string& out) {
+    std::size_t extra = 0;
+    std::uint32_t cp = 0, min = 0;
+    if (lead >= 0xC2 && lead <= 0xDF) {
+      extra = 1, cp = lead & 0x1Fu, min = 0x80;
+    } else if (lead >= 0xE0 && lead <= 0xEF) {
+      extra = 2, cp = lead & 0x0Fu, min = 0x800;
+    } else if (lead >= 0xF0 && lead <= 0xF4) {
+      extra = 3, cp = lead & 0x07u, min = 0x10000;
+    } else {
+      return false;
+    }
+    if (pos_ + extra > s_.size()) return false;
+    for (std::size_t i = 0; i < extra; ++i) {
+      const auto b = static_cast<unsigned char>(s_[pos_ + i]);
+      if ((b & 0xC0u) != 0x80u) return false;
+      cp = (cp << 6) | (b & 0x3Fu);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    out.push_back(static_cast<char>(lead));
+    out.append(s_.substr(pos_, extra));
+    pos_ += extra;
     return true;
   }
   static void utf8(std::uint32_t cp, std::string& out) {

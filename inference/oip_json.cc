@@ -38,7 +38,8 @@ bool flatten(const json& value, DataType type, std::vector<float>& out, std::str
       return false;
     }
   } else {
-    why = "non-numeric element " + value.dump().substr(0, 40);
+    why = "non-numeric element " +
+          value.dump(-1, ' ', false, json::error_handler_t::replace).substr(0, 40);
     return false;
   }
   out.push_back(static_cast<float>(x));
@@ -269,7 +270,9 @@ EncodedBody encode_response(const std::string& model_name, std::int64_t model_ve
               {"model_version", std::to_string(model_version)},
               {"outputs", std::move(outs)}};
   if (!id.empty()) doc["id"] = id;
-  EncodedBody encoded{doc.dump(), std::nullopt};
+  // Names and the id come from the request: never let a byte that is not
+  // UTF-8 make the encoder throw on the instance thread.
+  EncodedBody encoded{doc.dump(-1, ' ', false, json::error_handler_t::replace), std::nullopt};
   if (any_binary) {
     encoded.json_length = encoded.body.size();
     encoded.body += bytes;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds every libFuzzer target (peer frame decoder, each decompressor, the
-# secure handshake parser and frame opener) with clang into its own build
-# dir and runs each for a bounded time from its seed corpus.
+# secure handshake parser and frame opener, the inference request decoder)
+# with clang into its own build dir and runs each for a bounded time from
+# its seed corpus.
 #   scripts/fuzz.sh [seconds per target, default 15]
 # Env: FUZZ_BUILD_DIR (default build-fuzz), FUZZ_JOBS (default 2).
 # A crash leaves crash-* / leak-* files in the build dir and fails the script.
@@ -26,6 +27,7 @@ declare -A CORPUS=(
   [compression_gzip_fuzz]=tests/fuzz/compression/corpus
   [crypto_handshake_fuzz]=tests/fuzz/crypto/corpus/handshake
   [crypto_frame_fuzz]=tests/fuzz/crypto/corpus/frame
+  [inference_request_fuzz]=tests/fuzz/inference/corpus
 )
 targets=()
 all_targets=$(ninja -C "$BUILD" -t targets all 2>/dev/null)
