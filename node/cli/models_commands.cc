@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "inference/demo_models.h"
+#include "inference/oip_json.h"
 #include "node/cli/table.h"
 #include "node/cli/tool_commands.h"
 #include "node/inference/load_generator.h"
@@ -28,6 +29,7 @@ struct ModelsOptions {
   std::string forward_addr;
   std::vector<int> concurrency{1, 8, 32, 64};
   double duration_seconds = 2;
+  bool binary = false;  // bench infer: binary tensor data in and out
 };
 
 int fail(const Status& s) {
@@ -135,7 +137,15 @@ int bench_infer(const GlobalOptions& global, const ModelsOptions& opts) {
     node::inference::LoadOptions load;
     load.address = opts.forward_addr.empty() ? global.http_addr : opts.forward_addr;
     load.target = "/v2/models/" + opts.model + "/infer";
-    load.body = demo_request(opts.model);
+    if (opts.binary) {
+      auto encoded = synod::inference::encode_infer_request_binary(
+          {synod::inference::demo_input(opts.model)}, true);
+      load.body = std::move(encoded.body);
+      load.headers = {{"Content-Type", "application/octet-stream"},
+                      {"Inference-Header-Content-Length", std::to_string(*encoded.json_length)}};
+    } else {
+      load.body = demo_request(opts.model);
+    }
     load.concurrency = c;
     load.duration = std::chrono::milliseconds(static_cast<int>(opts.duration_seconds * 1000));
     auto r = node::inference::run_http_load(load);
@@ -230,6 +240,8 @@ void register_models_commands(CLI::App& app, GlobalOptions& global, Action& acti
       ->capture_default_str();
   bi->add_option("-d,--duration", opts->duration_seconds, "Seconds per level")
       ->capture_default_str();
+  bi->add_flag("--binary", opts->binary,
+               "Send the input and ask for the output as binary tensor data");
   bi->callback([&global, &action, opts] {
     action = [&global, opts] { return bench_infer(global, *opts); };
   });
