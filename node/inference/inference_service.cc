@@ -31,10 +31,16 @@ constexpr auto kPollTimeout = std::chrono::milliseconds(900);
 constexpr std::size_t kInlineDecodeBytes = 16 * 1024;
 constexpr std::size_t kBinaryBytesPerJsonByte = 8;
 constexpr std::string_view kJsonLengthHeader = "Inference-Header-Content-Length";
+constexpr std::size_t kMaxAttempts = 2;
+// "load" and "inflight" tags: every this many ticks (2 s).
+constexpr unsigned kLoadEveryTicks = 2;  // the first node and one retry elsewhere
+// A node a forward to failed (unreachable, timeout) is not picked again for
+// this long (gossip's failure detector takes a few seconds to agree).
+constexpr auto kFailedHold = std::chrono::seconds(2);
 
 // The body's decode cost in JSON bytes (kInlineDecodeBytes' unit).
 std::size_t decode_cost(std::size_t body_size, std::optional<std::size_t> json_length) {
-  if (!json_length) return body_size;
+  if (!json_length || *json_length >= body_size) return body_size;  // (a bad length: decode says so)
   return *json_length + (body_size - *json_length) / kBinaryBytesPerJsonByte;
 }
 
@@ -55,12 +61,6 @@ std::optional<std::uint32_t> json_length_of(const http::HttpResponse& r) {
   }
   return std::nullopt;
 }
-constexpr std::size_t kMaxAttempts = 2;
-// "load" and "inflight" tags: every this many ticks (2 s).
-constexpr unsigned kLoadEveryTicks = 2;  // the first node and one retry elsewhere
-// A node a forward to failed (unreachable, timeout) is not picked again for
-// this long (gossip's failure detector takes a few seconds to agree).
-constexpr auto kFailedHold = std::chrono::seconds(2);
 
 std::vector<std::string> split_list(const std::string& text, char sep) {
   std::vector<std::string> out;
