@@ -57,13 +57,7 @@ post() {
 header() { grep -i "^$1:" "$TMP/hdr" | head -1 | cut -d: -f2- | tr -d ' \r'; }
 
 up 2 --models "$MODELS"
-for i in 0 1; do
-  deadline=$(( SECONDS + 60 ))
-  until curl -sf -m 2 "http://${HTTP[$i]}/v2/health/ready" >/dev/null; do
-    (( SECONDS < deadline )) || fail "node$(( i + 1 )) never became ready"
-    sleep 0.2
-  done
-done
+wait_ready 0 1
 curl -sf -m 60 -X POST "http://${HTTP[1]}/v2/repository/models/mlp/unload" >/dev/null ||
   fail "unload mlp on node2"
 curl -s -m 10 -o "$TMP/json_out" --data-binary @"$REQ" "http://${HTTP[0]}/v2/models/mlp/infer" ||

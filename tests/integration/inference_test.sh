@@ -38,13 +38,7 @@ wait_served() {
 }
 
 up 3 --models "$MODELS"
-for i in 0 1 2; do
-  deadline=$(( SECONDS + 60 ))
-  until curl -sf -m 2 "http://${HTTP[$i]}/v2/health/ready" >/dev/null; do
-    (( SECONDS < deadline )) || fail "node$(( i + 1 )) never became ready"
-    sleep 0.2
-  done
-done
+wait_ready 0 1 2
 
 case $CASE in
 forward)

@@ -68,6 +68,16 @@ up() {  # up <nodes> [extra cluster-up args...]
   mapfile -t PEER < <(python3 -c "import json; print('\n'.join(n['peer'] for n in json.load(open('$DIR/cluster.json'))['nodes']))")
 }
 pid_of() { cat "$DIR/$1/agent.pid"; }
+wait_ready() {  # wait_ready <indexes...>: each node answers /v2/health/ready (60 s each)
+  local i deadline
+  for i in "$@"; do
+    deadline=$(( SECONDS + 60 ))
+    until curl -sf -m 2 "http://${HTTP[$i]}/v2/health/ready" >/dev/null; do
+      (( SECONDS < deadline )) || fail "node$(( i + 1 )) never became ready"
+      sleep 0.2
+    done
+  done
+}
 # The name of the node that `node index` $1 reports as leader ("" if none).
 leader_seen_by() {
   local address
