@@ -19,6 +19,7 @@ struct GossipMetrics {
   metrics::Counter& suspicions;
   metrics::Counter& deaths;
   metrics::Counter& refutations;
+  metrics::Counter& stale_suspicions;
   metrics::Gauge& alive;
   metrics::Gauge& suspect;
   metrics::Gauge& dead;
@@ -43,6 +44,8 @@ GossipMetrics& gossip_metrics() {
       r.counter("synod_gossip_suspicions_total", "Members this node started to suspect"),
       r.counter("synod_gossip_deaths_total", "Members this node declared dead"),
       r.counter("synod_gossip_refutations_total", "Suspicions of this node it refuted"),
+      r.counter("synod_gossip_stale_suspicions_total",
+                "Suspicions older than a member's refutation, answered with the newer alive"),
       r.gauge(kMembers, kMembersHelp, {{"state", "alive"}}),
       r.gauge(kMembers, kMembersHelp, {{"state", "suspect"}}),
       r.gauge(kMembers, kMembersHelp, {{"state", "dead"}}),
@@ -200,6 +203,15 @@ void Memberlist::on_suspect(const Suspect& suspect) {
   auto it = members_.find(suspect.name);
   if (it == members_.end()) return;
   Member& m = it->second;
+  if (suspect.incarnation < m.incarnation && m.state == MemberState::kAlive && !leaving_) {
+    // A stale suspicion: its sender has not heard the refutation (an alive
+    // with a newer incarnation). Refutations spread by gossip with a few
+    // retransmits each, so one member can miss them all and declare the
+    // member dead although it is alive. Tell the suspecter directly and
+    // spread the newer state again.
+    correct_stale_suspicion(suspect.from, m);
+    return;
+  }
   if (suspect.incarnation < m.incarnation || !is_live(m.state)) return;
   if (suspect.name == options_.name) {
     if (leaving_) return;
@@ -230,6 +242,17 @@ void Memberlist::on_suspect(const Suspect& suspect) {
   }
   broadcast(m.name, suspect);
   emit(MemberEvent::Kind::kStateChanged, m, old);
+}
+
+void Memberlist::correct_stale_suspicion(const std::string& suspecter, const Member& m) {
+  if (suspecter != options_.name) {
+    if (auto it = members_.find(suspecter); it != members_.end() && is_live(it->second.state)) {
+      send_raw(it->second.address, {encode_message(alive_of(m))});
+    }
+  }
+  broadcast(m.name, alive_of(m));
+  ++stats_.stale_suspicions;
+  gossip_metrics().stale_suspicions.inc();
 }
 
 void Memberlist::on_dead(const Dead& dead) {

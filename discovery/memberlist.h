@@ -65,6 +65,7 @@ struct GossipStats {
   std::uint64_t suspicions = 0;  // members this node started suspecting
   std::uint64_t deaths = 0;      // members this node marked dead
   std::uint64_t refutations = 0;
+  std::uint64_t stale_suspicions = 0;  // stale suspicions answered with a newer alive
 };
 
 class Memberlist {
@@ -152,6 +153,9 @@ class Memberlist {
   void reap(MonoTime now);
 
   void refute(std::uint32_t incarnation);
+  // Answers a suspicion older than `m`'s current incarnation: the newer
+  // alive goes straight to the suspecter and back into gossip.
+  void correct_stale_suspicion(const std::string& suspecter, const Member& m);
   void broadcast(const std::string& name, const Message& message);
   // Sends `primary` plus as many piggybacked updates as fit.
   void send(const std::string& address, const Message& primary);

@@ -211,6 +211,38 @@ TEST_F(OneMember, RefutesSuspicionAndDeathOfItself) {
   EXPECT_TRUE(refuted);
 }
 
+TEST_F(OneMember, StaleSuspicionIsAnsweredToTheSuspecterWithTheNewerAlive) {
+  // p0 suspects p1 but missed p1's refutation (incarnation 3): without an
+  // answer its suspicion would time out and declare a live member dead.
+  add_peers(3);
+  deliver(Alive{3, "p1", 11, "p:1", {}});
+  outbox_.sent.clear();
+  deliver(Suspect{2, "p1", "p0"});
+  EXPECT_EQ(list_.find("p1")->state, MemberState::kAlive);
+  EXPECT_EQ(list_.stats().stale_suspicions, 1u);
+  bool answered = false;
+  for (const auto& [to, bytes] : outbox_.sent) {
+    auto decoded = decode_packet(bytes);
+    if (to != "p:0" || !decoded.is_ok()) continue;
+    for (const auto& m : *decoded) {
+      if (const auto* a = std::get_if<Alive>(&m)) answered |= a->name == "p1" && a->incarnation == 3;
+    }
+  }
+  EXPECT_TRUE(answered) << "the newer alive goes straight to the suspecter";
+
+  // The same for a stale suspicion of this node: answered, not refuted again.
+  deliver(Suspect{0, "me", "p0"});
+  ASSERT_EQ(list_.local().incarnation, 1u);
+  outbox_.sent.clear();
+  deliver(Suspect{0, "me", "p2"});
+  EXPECT_EQ(list_.local().incarnation, 1u) << "a stale suspicion needs no new incarnation";
+  EXPECT_EQ(list_.stats().refutations, 1u);
+  EXPECT_EQ(list_.stats().stale_suspicions, 2u);
+  bool to_p2 = false;
+  for (const auto& [to, bytes] : outbox_.sent) to_p2 |= to == "p:2";
+  EXPECT_TRUE(to_p2);
+}
+
 TEST_F(OneMember, LeftMemberIgnoresOlderNews) {
   add_peers(1);
   deliver(Dead{1, "p0", "p0"});
