@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cctype>
 #include <cstdlib>
+#include <limits>
 #include <optional>
 #include <string_view>
 #include <condition_variable>
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "common/asio.h"
+#include "common/beast.h"
 
 namespace synod::node::inference {
 namespace {
@@ -133,68 +135,35 @@ struct Connection {
   const std::string request;
   asio::io_context io;
   std::optional<asio::ip::tcp::socket> socket;
-  std::string buffer;  // bytes received, not yet consumed
-  std::string served_by;  // X-Synod-Served-By of the last response
-  std::string reported;   // the one last copied to the result
+  beast::flat_buffer buffer;  // bytes received, not yet consumed
+  std::string served_by;      // X-Synod-Served-By of the last response
+  std::string reported;       // the one last copied to the result
 
   void reset() {
     socket.reset();
     buffer.clear();
   }
-  // More bytes into `buffer`; false on error or end of stream.
-  bool fill(error_code& ec) {
-    char chunk[16384];
-    const std::size_t n = socket->read_some(asio::buffer(chunk), ec);
-    if (ec) return false;
-    buffer.append(chunk, n);
-    return true;
-  }
 };
 
-// Sends the request and reads one response: status, headers we use, body.
-// Returns the status code (0 with `error` on an I/O or framing problem);
-// `body` is the response body.
+// Sends the prebuilt request with one write and reads one response with
+// Beast's parser. Returns the status code (0 with `error` on an I/O or
+// framing problem); `body` is the response body.
 int exchange(Connection& c, std::string& body, std::string& error) {
   error_code ec;
   asio::write(*c.socket, asio::buffer(c.request), ec);
   if (ec) return error = "write: " + ec.message(), 0;
-  std::size_t end;
-  while ((end = c.buffer.find("\r\n\r\n")) == std::string::npos) {
-    if (!c.fill(ec)) return error = "read: " + (ec ? ec.message() : "closed"), 0;
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(std::numeric_limits<std::uint64_t>::max());
+  http::read(*c.socket, c.buffer, parser, ec);
+  if (ec) return error = "read: " + ec.message(), 0;
+  auto& response = parser.get();
+  if (auto it = response.find("X-Synod-Served-By"); it != response.end()) {
+    const std::string_view value(it->value().data(), it->value().size());
+    if (value != c.served_by) c.served_by = std::string(value);
   }
-  const std::string_view head(c.buffer.data(), end);
-  if (head.size() < 12 || head.substr(0, 5) != "HTTP/") return error = "bad status line", 0;
-  const int status = std::atoi(std::string(head.substr(9, 3)).c_str());
-  std::optional<std::size_t> length;
-  bool close = false;
-  for (std::size_t at = head.find("\r\n"); at != std::string_view::npos;) {
-    const std::size_t next = head.find("\r\n", at + 2);
-    const auto line = head.substr(at + 2, next == std::string_view::npos ? next : next - at - 2);
-    at = next;
-    const auto colon = line.find(':');
-    if (colon == std::string_view::npos) continue;
-    const auto name = line.substr(0, colon);
-    auto value = line.substr(colon + 1);
-    while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
-    if (iequals(name, "content-length")) {
-      length = std::strtoull(std::string(value).c_str(), nullptr, 10);
-    } else if (iequals(name, "x-synod-served-by")) {
-      if (value != c.served_by) c.served_by = std::string(value);
-    } else if (iequals(name, "connection")) {
-      close = iequals(value, "close");
-    } else if (iequals(name, "transfer-encoding")) {
-      return error = "chunked responses are not supported", 0;
-    }
-  }
-  if (!length) return error = "response without Content-Length", 0;
-  const std::size_t body_from = end + 4;
-  while (c.buffer.size() < body_from + *length) {
-    if (!c.fill(ec)) return error = "read: " + (ec ? ec.message() : "closed"), 0;
-  }
-  body.assign(c.buffer, body_from, *length);
-  c.buffer.erase(0, body_from + *length);
-  if (close) c.reset();
-  return status;
+  body = std::move(response.body());
+  if (!response.keep_alive()) c.reset();
+  return static_cast<int>(response.result_int());
 }
 
 }  // namespace
