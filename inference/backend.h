@@ -42,6 +42,13 @@ class Backend {
   // outputs in signature order. Called from the instance's thread only.
   virtual Result<std::vector<Tensor>> run(const std::vector<Tensor>& inputs) = 0;
 
+  // The options further instances of the same model should load with:
+  // `loaded_with` plus whatever this instance measured while loading, so
+  // they need not measure again (the OpenCV backend's dense-layer choice).
+  virtual BackendOptions options_for_more_instances(const BackendOptions& loaded_with) const {
+    return loaded_with;
+  }
+
   virtual std::string_view name() const = 0;
 };
 

@@ -17,7 +17,6 @@
 #include <cmath>
 #include <cstring>
 #include <mutex>
-#include <optional>
 
 #include "inference/backend.h"
 #include "inference/dense_chain.h"
@@ -105,28 +104,34 @@ class OpenCvBackend final : public Backend {
     if (options.dense_batch_from >= 0 && options.max_batch_size != 1) {
       if (auto chain = find_dense_chain(model_bytes)) {
         try {
+          // The chain's weights now live in the network's blobs: keep only
+          // its width.
           dense_net_ = build_dense_net(*chain);
-          dense_ = std::move(chain);
+          dense_features_ = chain->features;
           dense_from_ = options.dense_batch_from > 0
                             ? static_cast<std::size_t>(options.dense_batch_from)
                             : calibrate_dense(options.max_batch_size);
         } catch (const cv::Exception& e) {
           spdlog::warn("inference: dense layers kept as they are: {}", e.what());
+          dense_from_ = 0;
         }
-        if (dense_from_ == 0) {
-          dense_.reset();
-          dense_net_ = cv::dnn::Net();
-        }
+        if (dense_from_ == 0) dense_net_ = cv::dnn::Net();
       }
     }
     return Status::ok();
   }
 
-  std::size_t dense_batch_from() const { return dense_from_; }
+  // What this instance measured: further instances use the same threshold
+  // (or none) without timing again.
+  BackendOptions options_for_more_instances(const BackendOptions& loaded_with) const override {
+    BackendOptions more = loaded_with;
+    more.dense_batch_from = dense_from_ > 0 ? static_cast<int>(dense_from_) : -1;
+    return more;
+  }
 
   Result<std::vector<Tensor>> run(const std::vector<Tensor>& inputs) override {
     try {
-      if (dense_ && inputs.size() == 1 && inputs[0].shape.size() == 2 &&
+      if (dense_from_ > 0 && inputs.size() == 1 && inputs[0].shape.size() == 2 &&
           inputs[0].shape[0] >= static_cast<std::int64_t>(dense_from_)) {
         return run_dense(inputs[0]);
       }
@@ -171,7 +176,7 @@ class OpenCvBackend final : public Backend {
   Result<std::vector<Tensor>> run_dense(const Tensor& input) {
     const int rows = static_cast<int>(input.shape[0]);
     const int features = static_cast<int>(input.shape[1]);
-    if (features != dense_->features) return invalid_argument("input width does not match");
+    if (features != dense_features_) return invalid_argument("input width does not match");
     cv::Mat x(rows, features, CV_32F, const_cast<float*>(input.data.data()));
     const int dims[] = {1, features, 1, rows};
     cv::Mat blob(4, dims, CV_32F);
@@ -212,8 +217,8 @@ class OpenCvBackend final : public Backend {
       if (max_batch != 0 && rows > max_batch) continue;
       Tensor in;
       in.name = signature_.inputs.empty() ? "" : signature_.inputs[0].name;
-      in.shape = {static_cast<std::int64_t>(rows), dense_->features};
-      in.data.assign(rows * static_cast<std::size_t>(dense_->features), 0.5f);
+      in.shape = {static_cast<std::int64_t>(rows), dense_features_};
+      in.data.assign(rows * static_cast<std::size_t>(dense_features_), 0.5f);
       const auto saved = dense_from_;
       dense_from_ = rows;
       const double dense = seconds([&] { (void)run({in}); });
@@ -231,9 +236,9 @@ class OpenCvBackend final : public Backend {
   }
 
   cv::dnn::Net net_;
-  std::optional<DenseChain> dense_;
-  cv::dnn::Net dense_net_;
-  std::size_t dense_from_ = 0;
+  cv::dnn::Net dense_net_;  // the convolution form, when dense_from_ > 0
+  int dense_features_ = 0;
+  std::size_t dense_from_ = 0;  // rows from which run() uses dense_net_; 0: never
   ModelSignature signature_;
   std::vector<cv::String> output_names_;
 };

@@ -142,13 +142,14 @@ Result<std::vector<std::shared_ptr<LoadedModel>>> ModelRepository::build(
     model->signature = prepared->signature;
     model->rewrites = prepared->rewrites;
     std::vector<std::unique_ptr<Backend>> instances;
+    BackendOptions backend_options;
+    backend_options.threads = config.threads;
+    backend_options.max_batch_size = config.max_batch_size == 0 ? 1 : config.max_batch_size;
     for (std::uint32_t i = 0; i < config.instance_count; ++i) {
       auto backend = options_.backend_factory();
-      BackendOptions backend_options;
-      backend_options.threads = config.threads;
-      backend_options.max_batch_size = config.max_batch_size == 0 ? 1 : config.max_batch_size;
       auto loaded = backend->load(prepared->bytes, prepared->signature, backend_options);
       if (!loaded.is_ok()) return loaded.with_context(file.string());
+      backend_options = backend->options_for_more_instances(backend_options);
       instances.push_back(std::move(backend));
     }
     SchedulerOptions scheduler;
