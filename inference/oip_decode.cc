@@ -22,6 +22,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <type_traits>
 
 #include "inference/oip_json.h"
 
@@ -340,9 +341,10 @@ class Reader {
   std::size_t pos_ = 0;
 };
 
-// A non-negative integer JSON number (binary_data_size) into `out`;
-// `valid` false for anything else (which is still read).
-bool read_size(Reader& r, std::optional<std::uint64_t>& out, bool& valid, int depth);
+// A non-negative whole JSON number (a shape dimension, a binary_data_size)
+// into `out`; `valid` false for anything else (which is still read).
+template <typename Int>
+bool read_whole(Reader& r, Int& out, bool& valid, int depth);
 // A JSON boolean into `out` (a "binary_data" flag); `valid` false otherwise.
 bool read_flag(Reader& r, bool& out, bool& valid, int depth);
 
@@ -399,20 +401,10 @@ bool read_input(Reader& r, RawInput& in) {
       in.shape_present = r.peek() == '[';
       if (!in.shape_present) return r.skip(2);
       return r.array([&] {
-        const char c = r.peek();
-        if (c != '-' && (c < '0' || c > '9')) {
-          in.shape_valid = false;
-          return r.skip(3);
-        }
-        double v;
-        bool integral;
-        std::string_view text;
-        if (!r.number(v, integral, text)) return false;
         std::int64_t d = 0;
-        auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), d);
-        if (!integral || ec != std::errc() || end != text.data() + text.size() || d < 0) {
-          in.shape_valid = false;
-        }
+        bool valid = true;
+        if (!read_whole(r, d, valid, 3)) return false;
+        if (!valid) in.shape_valid = false;
         in.shape.push_back(d);
         return true;
       });
@@ -425,7 +417,12 @@ bool read_input(Reader& r, RawInput& in) {
     }
     if (key == "parameters" && r.peek() == '{') {
       return r.object([&](const std::string& k) {
-        if (k == "binary_data_size") return read_size(r, in.binary_size, in.binary_size_valid, 4);
+        if (k == "binary_data_size") {
+          std::uint64_t n = 0;
+          const bool read = read_whole(r, n, in.binary_size_valid, 4);
+          in.binary_size = n;
+          return read;
+        }
         return r.skip(3);
       });
     }
@@ -433,10 +430,11 @@ bool read_input(Reader& r, RawInput& in) {
   });
 }
 
-bool read_size(Reader& r, std::optional<std::uint64_t>& out, bool& valid, int depth) {
+template <typename Int>
+bool read_whole(Reader& r, Int& out, bool& valid, int depth) {
   const char c = r.peek();
   out = 0;
-  if (c < '0' || c > '9') {
+  if (c != '-' && (c < '0' || c > '9')) {
     valid = false;
     return r.skip(depth);
   }
@@ -444,10 +442,10 @@ bool read_size(Reader& r, std::optional<std::uint64_t>& out, bool& valid, int de
   bool integral;
   std::string_view text;
   if (!r.number(v, integral, text)) return false;
-  std::uint64_t n = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-  valid = integral && ec == std::errc() && end == text.data() + text.size();
-  out = n;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  bool whole = integral && ec == std::errc() && end == text.data() + text.size();
+  if constexpr (std::is_signed_v<Int>) whole = whole && out >= 0;
+  valid = whole;
   return true;
 }
 
