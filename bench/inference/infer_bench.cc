@@ -9,11 +9,14 @@
 //   bhttp, bbatch, bforward: (b)-(d) with Triton binary tensor data (the
 //           input as raw FP32 after the JSON header, the output asked for
 //           in binary), printed as rows of their own after the JSON ones
+//   floor   the bbatch request's bytes sent to GET /v2/health/live: node1's
+//           HTTP work alone (read, parse, route, answer) with no inference,
+//           the least any HTTP mode can cost per request on this machine
 //
 // Usage: infer_bench [--synod PATH] [--duration-ms N] [--models mlp,cnn]
 //                    [--concurrency 1,8,32,64] [--modes direct,http,batch,forward]
 //                    [--repeat N]  (each row: the median of N runs)
-//                    [--binary]    (adds the modes bhttp,bbatch,bforward)
+//                    [--binary]    (adds the modes bhttp,bbatch,bforward,floor)
 // Extra modes: "profile" (microseconds per request for each piece: JSON
 // decode, encode, forward at batch 1 and 32) and "ceiling" (samples/s of
 // batched forwards in-process, the most a batching node could reach).
@@ -271,7 +274,7 @@ int main(int argc, char** argv) {
       for (const auto& s : split(value)) levels.push_back(std::stoi(s));
     }
   }
-  if (binary) modes += ",bhttp,bbatch,bforward";
+  if (binary) modes += ",bhttp,bbatch,bforward,floor";
   const auto duration = std::chrono::milliseconds(duration_ms);
   std::printf(
       "# (a) direct: cv::dnn::Net::forward in this process, one net per client thread, batch 1\n"
@@ -280,7 +283,8 @@ int main(int argc, char** argv) {
       "# (d) forward: node2 forwards to node1 (batching on). Rows: median of %d round(s).\n"
       "# cpu us: CPU time per request: the forward call's thread CPU for (a)/(a'); client\n"
       "# thread CPU + the serving node processes' CPU for (b)-(d) (load-independent).\n"
-      "# bhttp/bbatch/bforward: (b)-(d) with binary tensor data in and out.\n",
+      "# bhttp/bbatch/bforward: (b)-(d) with binary tensor data in and out.\n"
+      "# floor: bbatch's request bytes to GET /v2/health/live (HTTP alone, no inference).\n",
       repeat);
   std::printf("%-8s %-12s %5s %10s %9s %9s %9s %7s  %s\n", "mode", "model", "conc", "req/s",
               "p50 ms", "p99 ms", "cpu us", "errors", "served by");
@@ -298,8 +302,8 @@ int main(int argc, char** argv) {
       }
     }
   }
-  const std::vector<std::string> all_modes = {"direct", "pool",  "http",   "batch",
-                                              "forward", "bhttp", "bbatch", "bforward"};
+  const std::vector<std::string> all_modes = {"direct", "pool",   "http",     "batch", "forward",
+                                              "bhttp",  "bbatch", "bforward", "floor"};
   if (std::none_of(all_modes.begin() + 2, all_modes.end(),
                    [&](const std::string& mode) { return has(modes, mode); }) &&
       !has(modes, "direct")) {
@@ -359,11 +363,16 @@ int main(int argc, char** argv) {
             runs[mode].push_back(direct_pool(m, c, 2, duration));
             continue;
           }
-          const bool in_binary = mode[0] == 'b' && mode != "batch";
-          const std::string base = in_binary ? mode.substr(1) : mode;
+          const bool floor = mode == "floor";
+          const bool in_binary = (mode[0] == 'b' && mode != "batch") || floor;
+          const std::string base = floor ? "batch" : in_binary ? mode.substr(1) : mode;
           node::inference::LoadOptions load;
           load.address = base == "forward" ? node2 : node1;
           load.target = "/v2/models/" + (base == "http" ? m : m + "_batched") + "/infer";
+          if (floor) {
+            load.method = "GET";
+            load.target = "/v2/health/live";
+          }
           if (in_binary) {
             auto encoded = inference::encode_infer_request_binary({inference::demo_input(m)}, true);
             load.body = std::move(encoded.body);
@@ -396,16 +405,21 @@ int main(int argc, char** argv) {
         if (mode == "bbatch") bbatch = r.throughput;
         const bool batched = mode.find("batch") != std::string::npos ||
                              mode.find("forward") != std::string::npos;
-        print_row(mode, batched ? m + "_batched" : m, c, r,
+        print_row(mode, mode == "floor" ? "-" : batched ? m + "_batched" : m, c, r,
                   median(cpu[mode]));
         if (mode == "forward" && a > 0 && batch > 0) {
           std::printf("  (c)/(a) = %.0f%%\n", 100 * batch / a);
+        }
+        if (mode == "bforward" && a > 0 && bbatch > 0) {
+          std::printf("  (c)/(a) binary = %.0f%%\n", 100 * bbatch / a);
         }
       }
       if (a > 0 && batch > 0 && !runs.count("forward")) {
         std::printf("  (c)/(a) = %.0f%%\n", 100 * batch / a);
       }
-      if (a > 0 && bbatch > 0) std::printf("  (c)/(a) binary = %.0f%%\n", 100 * bbatch / a);
+      if (a > 0 && bbatch > 0 && !runs.count("bforward")) {
+        std::printf("  (c)/(a) binary = %.0f%%\n", 100 * bbatch / a);
+      }
     }
   }
   run(synod + " cluster down --dir " + (dir / "cluster").string() + " >/dev/null 2>&1");

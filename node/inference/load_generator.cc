@@ -123,7 +123,7 @@ std::string request_bytes(const LoadOptions& options) {
       extra += name + ": " + value + "\r\n";
     }
   }
-  return "POST " + options.target + " HTTP/1.1\r\nHost: " + options.address +
+  return options.method + " " + options.target + " HTTP/1.1\r\nHost: " + options.address +
          "\r\nContent-Type: " + content_type +
          "\r\nContent-Length: " + std::to_string(options.body.size()) + "\r\n" + extra +
          "\r\n" + options.body;

@@ -18,6 +18,7 @@ namespace synod::node::inference {
 
 struct LoadOptions {
   std::string address;  // host:port
+  std::string method = "POST";
   std::string target;   // "/v2/models/mlp/infer"
   std::string body;
   // Extra request headers, e.g. {"Inference-Header-Content-Length", "42"}
