@@ -1,5 +1,6 @@
 #include "inference/oip_json.h"
 
+#include <algorithm>
 #include <bit>
 #include <charconv>
 #include <cmath>
@@ -233,46 +234,120 @@ json spec_json(const TensorSpec& spec) {
           {"shape", shape_json(spec.shape)}};
 }
 
+// The response is written straight into its string: it is made once per
+// request on the instance thread, and building a nlohmann DOM (a std::map
+// per object, a node per number) then dumping it cost more than the rest of
+// the instance's per-request work (docs/inference.md "Performance"). The
+// text is what the DOM printed: keys in the same (sorted) order, numbers as
+// the shortest text that reads back as the same double, integral floats
+// with ".0", NaN and infinities as null.
+
+// A JSON string. Names and ids are nearly always plain ASCII and are copied
+// as they are; anything else is escaped by nlohmann, replacing bytes that
+// are not UTF-8 (model files are not checked for it) rather than throwing.
+void append_string(std::string& out, std::string_view s) {
+  const bool plain = std::all_of(s.begin(), s.end(), [](char c) {
+    return c >= 0x20 && c <= 0x7E && c != '"' && c != '\\';
+  });
+  if (!plain) {
+    out += json(std::string(s)).dump(-1, ' ', false, json::error_handler_t::replace);
+    return;
+  }
+  out += '"';
+  out += s;
+  out += '"';
+}
+
+void append_integer(std::string& out, std::int64_t v) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, end);
+}
+
+void append_float(std::string& out, float v) {
+  if (!std::isfinite(v)) {
+    out += "null";
+    return;
+  }
+  char buf[32];
+  // Shortest text; from 1e16 on in exponent form, as nlohmann prints it
+  // (to_chars alone would write 3e20 as 21 digits).
+  const double d = v;
+  auto [end, ec] = std::fabs(d) >= 1e16
+                       ? std::to_chars(buf, buf + sizeof buf, d, std::chars_format::scientific)
+                       : std::to_chars(buf, buf + sizeof buf, d);
+  const std::string_view text(buf, static_cast<std::size_t>(end - buf));
+  out += text;
+  if (text.find_first_of(".eE") == std::string_view::npos) out += ".0";
+}
+
 // The response for `outputs`: those not `requested` (empty: all) are left
 // out; those `binary` says are sent as raw bytes after the JSON.
 template <typename Binary>
 EncodedBody encode_response(const std::string& model_name, std::int64_t model_version,
                             const std::string& id, const std::vector<Tensor>& outputs,
                             const std::vector<std::string>& requested, Binary&& binary) {
-  json outs = json::array();
+  std::string out;
+  std::size_t values = 0;
+  for (const auto& t : outputs) values += t.data.size();
+  out.reserve(160 + 24 * values);
   std::string bytes;
   bool any_binary = false;
+  out += '{';
+  if (!id.empty()) {
+    out += "\"id\":";
+    append_string(out, id);
+    out += ',';
+  }
+  out += "\"model_name\":";
+  append_string(out, model_name);
+  out += ",\"model_version\":\"";
+  append_integer(out, model_version);
+  out += "\",\"outputs\":[";
+  bool first = true;
   for (const auto& t : outputs) {
     if (!requested.empty() &&
         std::find(requested.begin(), requested.end(), t.name) == requested.end()) {
       continue;
     }
-    json out = {{"name", t.name},
-                {"datatype", datatype_name(t.datatype)},
-                {"shape", shape_json(t.shape)}};
-    if (binary(t.name)) {
+    if (!first) out += ',';
+    first = false;
+    const bool as_binary = binary(t.name);
+    out += '{';
+    if (!as_binary) {
+      out += "\"data\":[";
+      const bool integers = is_integer(t.datatype);
+      for (std::size_t i = 0; i < t.data.size(); ++i) {
+        if (i > 0) out += ',';
+        if (integers) {
+          append_integer(out, static_cast<std::int64_t>(t.data[i]));
+        } else {
+          append_float(out, t.data[i]);
+        }
+      }
+      out += "],";
+    }
+    out += "\"datatype\":\"";
+    out += datatype_name(t.datatype);
+    out += "\",\"name\":";
+    append_string(out, t.name);
+    if (as_binary) {
       any_binary = true;
       const std::size_t before = bytes.size();
       append_binary(t, bytes);
-      out["parameters"] = {{"binary_data_size", bytes.size() - before}};
-    } else {
-      json data = json::array();
-      if (is_integer(t.datatype)) {
-        for (float v : t.data) data.push_back(static_cast<std::int64_t>(v));
-      } else {
-        for (float v : t.data) data.push_back(v);
-      }
-      out["data"] = std::move(data);
+      out += ",\"parameters\":{\"binary_data_size\":";
+      append_integer(out, static_cast<std::int64_t>(bytes.size() - before));
+      out += '}';
     }
-    outs.push_back(std::move(out));
+    out += ",\"shape\":[";
+    for (std::size_t i = 0; i < t.shape.size(); ++i) {
+      if (i > 0) out += ',';
+      append_integer(out, t.shape[i]);
+    }
+    out += "]}";
   }
-  json doc = {{"model_name", model_name},
-              {"model_version", std::to_string(model_version)},
-              {"outputs", std::move(outs)}};
-  if (!id.empty()) doc["id"] = id;
-  // Names and the id come from the request: never let a byte that is not
-  // UTF-8 make the encoder throw on the instance thread.
-  EncodedBody encoded{doc.dump(-1, ' ', false, json::error_handler_t::replace), std::nullopt};
+  out += "]}";
+  EncodedBody encoded{std::move(out), std::nullopt};
   if (any_binary) {
     encoded.json_length = encoded.body.size();
     encoded.body += bytes;
