@@ -292,13 +292,13 @@ loadbalance::Strategy& InferenceService::strategy_for(const std::string& model) 
 }
 
 void InferenceService::route(std::shared_ptr<Attempt> attempt) {
-  const std::string self = node_id_text(transport_->self());
   auto local = repository_->find(attempt->model, attempt->version);
   const bool cluster_route = config_.inference.route == "cluster" || attempt->force_cluster;
   if (local && !cluster_route && attempt->tried.empty()) {
     return run_local(attempt->op, attempt->model, attempt->version, std::move(attempt->body),
                      attempt->json_length, attempt->cancelled, std::move(attempt->respond));
   }
+  const std::string self = node_id_text(transport_->self());
   refresh_from_gossip();
   std::vector<loadbalance::Endpoint> endpoints;
   if (local) endpoints.push_back({self, node_name_, 1, true});
