@@ -190,6 +190,16 @@ void profile(const std::string& m) {
               micros_per_call([&] { return backend->run({one}).is_ok(); }));
   std::printf("  forward, batch 32, per row    %8.1f\n",
               micros_per_call([&] { return backend->run({batch}).is_ok(); }) / 32);
+  // A dynamic batcher's batches change size from one run to the next, and
+  // OpenCV sets its network up again whenever the input shape changes.
+  const auto b16 = inference::demo_input(m, 16), b15 = inference::demo_input(m, 15);
+  std::printf("  forward, batch 16, per row    %8.1f\n",
+              micros_per_call([&] { return backend->run({b16}).is_ok(); }) / 16);
+  bool odd = false;
+  std::printf("  forward, 16/15 in turn, /row  %8.1f\n", micros_per_call([&] {
+                odd = !odd;
+                return backend->run({odd ? b15 : b16}).is_ok();
+              }) / 15.5);
   std::fflush(stdout);
 }
 
