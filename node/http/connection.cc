@@ -18,8 +18,9 @@ constexpr std::string_view kServerName = "synod";
 // The parser drains the buffer into the body as it goes, so a buffer that
 // started at 512 bytes stays there and a 4 KiB request took nine recv calls
 // (each with an epoll round). Requests are read into at least this much
-// space, so a typical request arrives in one recv.
-constexpr std::size_t kReadBufferBytes = 16 << 10;
+// space, so a typical request arrives in one recv; an open connection keeps
+// it (8 KiB x http.max_connections at most).
+constexpr std::size_t kReadBufferBytes = 8 << 10;
 // A body's bytes are read into up to this much space at once.
 constexpr std::size_t kBodyReadBytes = 256 << 10;
 

@@ -143,14 +143,14 @@ TEST_F(ServerTest, KeepAliveServesManyRequestsOnOneConnection) {
   EXPECT_EQ(server_->server().connection_count(), 1u);
 }
 
-// Bodies on both sides of the read buffer's sizes (16 KiB per read, up to
+// Bodies on both sides of the read buffer's sizes (8 KiB per read, up to
 // 256 KiB reserved for a body, given back after a large one) arrive whole
 // and in order on one connection.
 TEST_F(ServerTest, BodiesOfEverySizeArriveWholeOnOneConnection) {
   start();
   Client client(server_->port());
   std::size_t n = 0;
-  for (std::size_t size : {1u, 4400u, 16384u, 16385u, 70000u, 262144u, 262145u, 1u << 20,
+  for (std::size_t size : {1u, 4400u, 8192u, 8193u, 16385u, 70000u, 262144u, 262145u, 1u << 20,
                            3u, 5000u}) {
     std::string body(size, '\0');
     for (std::size_t i = 0; i < size; ++i) body[i] = static_cast<char>('a' + (i * 7 + n) % 26);
