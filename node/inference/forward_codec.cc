@@ -2,6 +2,11 @@
 
 namespace synod::node::inference {
 
+bool forward_as_binary(std::string_view body, bool has_json_length) {
+  return has_json_length || body.find("binary_data") != std::string_view::npos ||
+         body.find("\\u") != std::string_view::npos;
+}
+
 Bytes encode_forward_request(const ForwardRequest& request) {
   Bytes out;
   put_u8(out, static_cast<std::uint8_t>(request.kind));

@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "common/bytes.h"
 #include "common/status.h"
@@ -50,6 +51,14 @@ struct ForwardResponse {
   std::string body;
   std::optional<std::uint32_t> json_length;  // only carried in answers to op 4
 };
+
+// Whether an infer request goes to a peer as op 4: it carries binary tensor
+// data (`has_json_length`), or its JSON may ask for binary outputs. JSON
+// asks through a "binary_data..." key, which it may also spell with \u
+// escapes, so a body with any \u escape goes as op 4 too. (Op 4 is right
+// for every infer request; op 1 only keeps plain JSON ones servable by
+// nodes that predate op 4.)
+bool forward_as_binary(std::string_view body, bool has_json_length);
 
 Bytes encode_forward_request(const ForwardRequest& request);
 Result<ForwardRequest> decode_forward_request(ByteView payload);

@@ -253,8 +253,7 @@ void InferenceService::handle_model(ModelOp op, http::HttpRequest request,
     }
     // Binary outputs can be asked for in a plain JSON body too; such
     // requests go to peers as op 4, whose answer carries the header length.
-    attempt->binary = attempt->json_length ||
-                      attempt->body.find("binary_data") != std::string::npos;
+    attempt->binary = forward_as_binary(attempt->body, attempt->json_length.has_value());
   }
   attempt->force_cluster = request.header("x-synod-route").value_or("") == "cluster";
   attempt->cancelled = std::make_shared<std::atomic<bool>>(false);

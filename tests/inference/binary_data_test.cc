@@ -411,6 +411,30 @@ TEST_F(BinaryErrors, CorruptedBodiesNeverCrash) {
 
 namespace synod::node::inference {
 
+// A JSON request that asks for binary outputs must go as op 4 (whose answer
+// carries the JSON length) however the key is spelled.
+TEST(ForwardCodec, RequestsThatMayAskForBinaryOutputsGoAsOp4) {
+  const std::string plain =
+      R"({"inputs":[{"name":"x","shape":[1],"datatype":"FP32","data":[1]}]})";
+  EXPECT_FALSE(forward_as_binary(plain, false));
+  EXPECT_TRUE(forward_as_binary(plain, true));
+  EXPECT_TRUE(forward_as_binary(
+      R"({"inputs":[],"parameters":{"binary_data_output":true}})", false));
+  // The same key with a JSON escape: the decoder reads it as binary_data_output.
+  const std::string escaped = R"({"inputs":[],"parameters":{"binary_data_output":true}})";
+  EXPECT_TRUE(forward_as_binary(escaped, false));
+  synod::inference::LoadedModel m;
+  m.name = "m";
+  m.signature.inputs = {{"x", synod::inference::DataType::kFp32, {1}}};
+  m.signature.outputs = {{"y", synod::inference::DataType::kFp32, {1}}};
+  auto decoded = synod::inference::decode_infer_request(
+      R"({"inputs":[{"name":"x","shape":[1],"datatype":"FP32","data":[1]}],)"
+      R"("parameters":{"binary_data_output":true}})",
+      m);
+  ASSERT_TRUE(decoded.is_ok()) << decoded.status().message();
+  EXPECT_TRUE(decoded->binary_all);
+}
+
 TEST(ForwardCodec, OldFramesStillDecodeAndOp4CarriesTheJsonLength) {
   // An op 1 frame as nodes before binary tensor data wrote it.
   Bytes old;
