@@ -24,6 +24,12 @@ struct BackendOptions {
   // uses the 1x1-convolution network. 0: measure both when loading and pick;
   // > 0: from that many rows; < 0: never.
   int dense_batch_from = 0;
+  // Whether run() executes a batch of N rows as N single-row forwards:
+  // 0: measure both when loading and pick (OpenCV's network is set up
+  // again, ~0.3 ms for the demo cnn, whenever the batch size changes, and
+  // a convolution net computes a batch of 8 no cheaper per row than one
+  // row); > 0: always; < 0: never.
+  int rows_separately = 0;
 };
 
 class Backend {

@@ -13,10 +13,12 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstring>
 #include <mutex>
+#include <optional>
 
 #include "inference/backend.h"
 #include "inference/dense_chain.h"
@@ -118,6 +120,11 @@ class OpenCvBackend final : public Backend {
         if (dense_from_ == 0) dense_net_ = cv::dnn::Net();
       }
     }
+    rows_separately_ = false;
+    if (options.max_batch_size != 1 && dense_from_ == 0) {
+      rows_separately_ = options.rows_separately > 0 ||
+                         (options.rows_separately == 0 && calibrate_rows(options.max_batch_size));
+    }
     return Status::ok();
   }
 
@@ -126,15 +133,32 @@ class OpenCvBackend final : public Backend {
   BackendOptions options_for_more_instances(const BackendOptions& loaded_with) const override {
     BackendOptions more = loaded_with;
     more.dense_batch_from = dense_from_ > 0 ? static_cast<int>(dense_from_) : -1;
+    more.rows_separately = rows_separately_ ? 1 : -1;
     return more;
   }
 
   Result<std::vector<Tensor>> run(const std::vector<Tensor>& inputs) override {
-    try {
-      if (dense_from_ > 0 && inputs.size() == 1 && inputs[0].shape.size() == 2 &&
-          inputs[0].shape[0] >= static_cast<std::int64_t>(dense_from_)) {
+    if (dense_from_ > 0 && inputs.size() == 1 && inputs[0].shape.size() == 2 &&
+        inputs[0].shape[0] >= static_cast<std::int64_t>(dense_from_)) {
+      try {
         return run_dense(inputs[0]);
+      } catch (const cv::Exception& e) {
+        return internal_error(std::string("OpenCV forward failed: ") + e.what());
       }
+    }
+    if (rows_separately_ && !inputs.empty() && !inputs[0].shape.empty() &&
+        inputs[0].shape[0] > 1) {
+      return run_rows(inputs);
+    }
+    return forward(inputs);
+  }
+
+  std::string_view name() const override { return "opencv"; }
+
+ private:
+  // The batch through net_ as it is.
+  Result<std::vector<Tensor>> forward(const std::vector<Tensor>& inputs) {
+    try {
       for (const auto& input : inputs) {
         std::vector<int> dims(input.shape.begin(), input.shape.end());
         if (dims.empty()) dims.push_back(1);
@@ -168,9 +192,96 @@ class OpenCvBackend final : public Backend {
     }
   }
 
-  std::string_view name() const override { return "opencv"; }
+  // A batch as single-row forwards through net_, whose input shape then
+  // never changes (rows_separately_: batching saves this model nothing, and
+  // OpenCV sets the network up again whenever the batch size changes).
+  // The outputs are those of the same rows sent one request each.
+  Result<std::vector<Tensor>> run_rows(const std::vector<Tensor>& inputs) {
+    const std::int64_t rows = inputs[0].shape[0];
+    std::vector<Tensor> row(inputs.size());
+    std::vector<Tensor> result;
+    for (std::int64_t r = 0; r < rows; ++r) {
+      for (std::size_t i = 0; i < inputs.size(); ++i) {
+        const Tensor& in = inputs[i];
+        if (in.shape.empty() || in.shape[0] != rows) {
+          return invalid_argument("inputs disagree on the batch size");
+        }
+        const auto per_row = static_cast<std::ptrdiff_t>(in.data.size() / rows);
+        row[i].name = in.name;
+        row[i].datatype = in.datatype;
+        row[i].shape = in.shape;
+        row[i].shape[0] = 1;
+        row[i].data.assign(in.data.begin() + r * per_row, in.data.begin() + (r + 1) * per_row);
+      }
+      auto out = forward(row);
+      if (!out.is_ok()) return out.status();
+      if (r == 0) {
+        result = std::move(*out);
+        for (auto& t : result) t.data.reserve(t.data.size() * static_cast<std::size_t>(rows));
+        continue;
+      }
+      for (std::size_t o = 0; o < result.size(); ++o) {
+        const Tensor& part = (*out)[o];
+        if (result[o].shape.empty() || part.shape.empty() || part.shape[0] != 1) {
+          return internal_error("an output has no batch dimension; cannot run the batch by rows");
+        }
+        result[o].data.insert(result[o].data.end(), part.data.begin(), part.data.end());
+        result[o].shape[0] += 1;
+      }
+    }
+    return result;
+  }
 
- private:
+  // Whether a batch costs this model as much per row as a single row (then
+  // run() goes row by row). Times a batch of 8 (max_batch_size if smaller)
+  // and one row, each set up first, best of 3; a model whose first forward
+  // takes over 50 ms, or whose inputs have other dynamic dimensions, is not
+  // timed and keeps its batches.
+  bool calibrate_rows(std::uint32_t max_batch) {
+    using Clock = std::chrono::steady_clock;
+    const std::int64_t rows = max_batch == 0 ? 8 : std::min<std::int64_t>(8, max_batch);
+    if (rows < 2) return false;
+    auto make = [&](std::int64_t n) -> std::optional<std::vector<Tensor>> {
+      std::vector<Tensor> in;
+      for (const auto& spec : signature_.inputs) {
+        if (spec.shape.empty()) return std::nullopt;
+        Tensor t{spec.name, spec.datatype, spec.shape, {}};
+        t.shape[0] = n;
+        for (std::size_t d = 1; d < t.shape.size(); ++d) {
+          if (t.shape[d] < 1) return std::nullopt;
+        }
+        t.data.assign(element_count(t.shape), is_integer(spec.datatype) ? 0.0f : 0.5f);
+        in.push_back(std::move(t));
+      }
+      return in;
+    };
+    const auto one = make(1), many = make(rows);
+    if (!one || !many || one->empty()) return false;
+    auto best_of_3 = [&](const std::vector<Tensor>& in) {
+      double best = 1e9;
+      for (int i = 0; i < 3; ++i) {
+        const auto t0 = Clock::now();
+        if (!forward(in).is_ok()) return -1.0;
+        best = std::min(best, std::chrono::duration<double>(Clock::now() - t0).count());
+      }
+      return best;
+    };
+    const auto first = Clock::now();
+    if (!forward(*many).is_ok()) return false;  // sets the network up for `rows`
+    if (Clock::now() - first > std::chrono::milliseconds(50)) return false;
+    const double batch = best_of_3(*many) / static_cast<double>(rows);
+    if (!forward(*one).is_ok()) return false;  // and back to one row
+    const double single = best_of_3(*one);
+    if (batch < 0 || single <= 0) return false;
+    const bool separately = batch >= 0.9 * single;
+    if (separately) {
+      spdlog::info(
+          "inference: batches run row by row (a batch of {} costs {:.0f} us a row, one row {:.0f} us)",
+          rows, batch * 1e6, single * 1e6);
+    }
+    return separately;
+  }
+
   // One batch through the convolution form: rows x features in, transposed
   // to features x rows (the blob's channels x width) and back.
   Result<std::vector<Tensor>> run_dense(const Tensor& input) {
@@ -239,6 +350,7 @@ class OpenCvBackend final : public Backend {
   cv::dnn::Net dense_net_;  // the convolution form, when dense_from_ > 0
   int dense_features_ = 0;
   std::size_t dense_from_ = 0;  // rows from which run() uses dense_net_; 0: never
+  bool rows_separately_ = false;  // run() takes a batch row by row (run_rows)
   ModelSignature signature_;
   std::vector<cv::String> output_names_;
 };

@@ -77,6 +77,50 @@ TEST(DemoModels, CnnMatchesThePlainLoopReferenceAtBatchOneAndEight) {
   }
 }
 
+// A batch run row by row (what the backend does when batching saves a
+// model nothing: OpenCV sets a network up again whenever the batch size
+// changes) gives the outputs of the whole batch, whatever the sizes in turn.
+TEST(DemoModels, BatchesRunRowByRowMatchWholeBatchesAndTheReference) {
+  const auto w = demo_cnn_weights();
+  auto prepared = prepare_onnx_model(build_cnn_onnx(w));
+  ASSERT_TRUE(prepared.is_ok()) << prepared.status();
+  BackendOptions by_rows, whole;
+  by_rows.max_batch_size = whole.max_batch_size = 16;
+  by_rows.rows_separately = 1;
+  whole.rows_separately = -1;
+  auto rows_backend = make_opencv_backend(), whole_backend = make_opencv_backend();
+  ASSERT_TRUE(rows_backend->load(prepared->bytes, prepared->signature, by_rows).is_ok());
+  ASSERT_TRUE(whole_backend->load(prepared->bytes, prepared->signature, whole).is_ok());
+  EXPECT_EQ(rows_backend->options_for_more_instances(by_rows).rows_separately, 1);
+  EXPECT_EQ(whole_backend->options_for_more_instances(whole).rows_separately, -1);
+  constexpr int kPixels = DemoCnn::kSide * DemoCnn::kSide;
+  for (int rows : {5, 1, 8, 3}) {
+    auto x = inputs_for(rows, kPixels, rows * 7);
+    const auto input = tensor("image", {rows, 1, DemoCnn::kSide, DemoCnn::kSide}, x);
+    auto by_row = rows_backend->run({input});
+    auto batch = whole_backend->run({input});
+    ASSERT_TRUE(by_row.is_ok()) << by_row.status();
+    ASSERT_TRUE(batch.is_ok()) << batch.status();
+    ASSERT_EQ((*by_row)[0].shape, (Shape{rows, DemoCnn::kClasses}));
+    ASSERT_EQ((*by_row)[0].data.size(), (*batch)[0].data.size());
+    for (int r = 0; r < rows; ++r) {
+      auto ref = testing::cnn_reference(w, &x[r * kPixels]);
+      for (int k = 0; k < DemoCnn::kClasses; ++k) {
+        const auto i = static_cast<std::size_t>(r * DemoCnn::kClasses + k);
+        EXPECT_NEAR((*by_row)[0].data[i], (*batch)[0].data[i], 1e-6) << "row " << r;
+        EXPECT_NEAR((*by_row)[0].data[i], ref[k], 1e-5) << "row " << r;
+      }
+    }
+  }
+  // Left to measure, the backend decides one way or the other and hands
+  // the decision to the model's further instances.
+  BackendOptions measure;
+  measure.max_batch_size = 16;
+  auto measured = make_opencv_backend();
+  ASSERT_TRUE(measured->load(prepared->bytes, prepared->signature, measure).is_ok());
+  EXPECT_NE(measured->options_for_more_instances(measure).rows_separately, 0);
+}
+
 TEST(DemoModels, IdentityOverAnInitializerIsFoldedAndReported) {
   auto prepared = prepare_onnx_model(build_mlp_onnx(demo_mlp_weights()));
   ASSERT_TRUE(prepared.is_ok());
