@@ -86,6 +86,20 @@ void raise_opencv_threads(std::uint32_t threads) {
   }
 }
 
+// The fastest of three runs of `f` (which returns success), in seconds;
+// -1 if a run failed.
+template <typename F>
+double best_of_three(F&& f) {
+  double best = 1e9;
+  for (int i = 0; i < 3; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    if (!f()) return -1;
+    best = std::min(
+        best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
+  return best;
+}
+
 class OpenCvBackend final : public Backend {
  public:
   Status load(std::string_view model_bytes, const ModelSignature& signature,
@@ -234,9 +248,9 @@ class OpenCvBackend final : public Backend {
 
   // Whether a batch costs this model as much per row as a single row (then
   // run() goes row by row). Times a batch of 8 (max_batch_size if smaller)
-  // and one row, each set up first, best of 3; a model whose first forward
-  // takes over 50 ms, or whose inputs have other dynamic dimensions, is not
-  // timed and keeps its batches.
+  // and one row, each set up first, best of 3; a model whose first batch
+  // (setup included) takes over 50 ms, or whose inputs have other dynamic
+  // dimensions, is not timed and keeps its batches.
   bool calibrate_rows(std::uint32_t max_batch) {
     using Clock = std::chrono::steady_clock;
     const std::int64_t rows = max_batch == 0 ? 8 : std::min<std::int64_t>(8, max_batch);
@@ -257,21 +271,13 @@ class OpenCvBackend final : public Backend {
     };
     const auto one = make(1), many = make(rows);
     if (!one || !many || one->empty()) return false;
-    auto best_of_3 = [&](const std::vector<Tensor>& in) {
-      double best = 1e9;
-      for (int i = 0; i < 3; ++i) {
-        const auto t0 = Clock::now();
-        if (!forward(in).is_ok()) return -1.0;
-        best = std::min(best, std::chrono::duration<double>(Clock::now() - t0).count());
-      }
-      return best;
-    };
     const auto first = Clock::now();
     if (!forward(*many).is_ok()) return false;  // sets the network up for `rows`
     if (Clock::now() - first > std::chrono::milliseconds(50)) return false;
-    const double batch = best_of_3(*many) / static_cast<double>(rows);
+    const double batch =
+        best_of_three([&] { return forward(*many).is_ok(); }) / static_cast<double>(rows);
     if (!forward(*one).is_ok()) return false;  // and back to one row
-    const double single = best_of_3(*one);
+    const double single = best_of_three([&] { return forward(*one).is_ok(); });
     if (batch < 0 || single <= 0) return false;
     const bool separately = batch >= 0.9 * single;
     if (separately) {
@@ -314,15 +320,6 @@ class OpenCvBackend final : public Backend {
   std::size_t calibrate_dense(std::uint32_t max_batch) {
     using Clock = std::chrono::steady_clock;
     const auto started = Clock::now();
-    auto seconds = [](auto&& f) {
-      double best = 1e9;
-      for (int i = 0; i < 3; ++i) {
-        const auto t0 = Clock::now();
-        f();
-        best = std::min(best, std::chrono::duration<double>(Clock::now() - t0).count());
-      }
-      return best;
-    };
     std::size_t from = 0;
     for (std::size_t rows : {16, 8, 4, 2}) {
       if (max_batch != 0 && rows > max_batch) continue;
@@ -332,11 +329,11 @@ class OpenCvBackend final : public Backend {
       in.data.assign(rows * static_cast<std::size_t>(dense_features_), 0.5f);
       const auto saved = dense_from_;
       dense_from_ = rows;
-      const double dense = seconds([&] { (void)run({in}); });
+      const double dense = best_of_three([&] { return run({in}).is_ok(); });
       dense_from_ = rows + 1;
-      const double plain = seconds([&] { (void)run({in}); });
+      const double plain = best_of_three([&] { return run({in}).is_ok(); });
       dense_from_ = saved;
-      if (dense >= plain) break;
+      if (dense < 0 || plain < 0 || dense >= plain) break;
       from = rows;
       if (Clock::now() - started > std::chrono::milliseconds(500)) break;
     }
