@@ -6,6 +6,8 @@
 # by either node with the header, application/octet-stream, and the 40 bytes
 # of the 10 FP32 probabilities (the same numbers as the JSON answer); bad
 # binary requests get their own 400 on both nodes and the nodes keep serving.
+# A JSON request that asks for binary outputs with a \u-escaped key gets
+# them through node2 too.
 # Ports 27500-27599.
 set -uo pipefail
 CASE=binary
@@ -88,6 +90,24 @@ assert all(abs(a - b) < 1e-6 for a, b in zip(p, ref)), (p, ref)
 PY
 done
 
+# A plain JSON request asking for binary outputs with the key spelled with a
+# \u escape, sent to node2: forwarded as op 4, so the answer still carries
+# its Inference-Header-Content-Length.
+python3 - "$REQ" "$TMP/escaped" <<'PY' || fail "building the escaped request"
+import json, sys
+req = json.load(open(sys.argv[1]))
+text = json.dumps(req)[:-1] + ', "parameters": {"\\u0062inary_data_output": true}}'
+json.loads(text)  # still valid JSON
+open(sys.argv[2], "w").write(text)
+PY
+code=$(curl -s -m 10 -o "$TMP/out" -D "$TMP/hdr" -w '%{http_code}' -X POST \
+  --data-binary @"$TMP/escaped" "http://${HTTP[1]}/v2/models/mlp/infer")
+[[ $code == 200 && $(header x-synod-served-by) == node1 ]] ||
+  fail "escaped key through node2: $code $(head -c 300 "$TMP/out")"
+n=$(header inference-header-content-length)
+[[ -n $n && $(( $(stat -c %s "$TMP/out") - n )) == 40 ]] ||
+  fail "escaped key through node2: no binary answer (header '$n', $(stat -c %s "$TMP/out") bytes)"
+
 # Bad binary requests: their own 400 on the serving node and through node2.
 binary_body "$TMP/short_size" -4 "" >/dev/null
 binary_body "$TMP/extra" 0 "xyz" >/dev/null
@@ -102,4 +122,4 @@ for i in 0 1; do
     fail "node$(( i + 1 )): extra bytes: $(cat "$TMP/out")"
   [[ $(post "$i" "$TMP/good" "$LEN") == 200 ]] || fail "node$(( i + 1 )) stopped serving after bad input"
 done
-pass "binary requests to node1 and through node2 answered in binary; bad ones 400"
+pass "binary requests to node1 and through node2 answered in binary (an escaped key too); bad ones 400"
