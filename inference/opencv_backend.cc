@@ -212,14 +212,16 @@ class OpenCvBackend final : public Backend {
   // The outputs are those of the same rows sent one request each.
   Result<std::vector<Tensor>> run_rows(const std::vector<Tensor>& inputs) {
     const std::int64_t rows = inputs[0].shape[0];
+    for (const Tensor& in : inputs) {
+      if (in.shape.empty() || in.shape[0] != rows) {
+        return invalid_argument("inputs disagree on the batch size");
+      }
+    }
     std::vector<Tensor> row(inputs.size());
     std::vector<Tensor> result;
     for (std::int64_t r = 0; r < rows; ++r) {
       for (std::size_t i = 0; i < inputs.size(); ++i) {
         const Tensor& in = inputs[i];
-        if (in.shape.empty() || in.shape[0] != rows) {
-          return invalid_argument("inputs disagree on the batch size");
-        }
         const auto per_row = static_cast<std::ptrdiff_t>(in.data.size() / rows);
         row[i].name = in.name;
         row[i].datatype = in.datatype;

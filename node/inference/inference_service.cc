@@ -86,7 +86,8 @@ struct InferenceService::Attempt {
   std::string version;
   std::string body;
   // Binary tensor data: the request's Inference-Header-Content-Length, and
-  // whether the request may carry or ask for binary (forwarded as op 4).
+  // whether the request may carry or ask for binary (set when forwarded:
+  // sent as op 4).
   std::optional<std::size_t> json_length;
   bool binary = false;
   bool force_cluster = false;
@@ -251,9 +252,6 @@ void InferenceService::handle_model(ModelOp op, http::HttpRequest request,
       }
       attempt->json_length = *length;
     }
-    // Binary outputs can be asked for in a plain JSON body too; such
-    // requests go to peers as op 4, whose answer carries the header length.
-    attempt->binary = forward_as_binary(attempt->body, attempt->json_length.has_value());
   }
   attempt->force_cluster = request.header("x-synod-route").value_or("") == "cluster";
   attempt->cancelled = std::make_shared<std::atomic<bool>>(false);
@@ -352,6 +350,12 @@ void InferenceService::route(std::shared_ptr<Attempt> attempt) {
   forward.model = attempt->model;
   forward.version = attempt->version;
   forward.body = attempt->body;  // kept for a retry
+  // Binary outputs can be asked for in a plain JSON body too; such requests
+  // go to peers as op 4, whose answer carries the header length. (Decided
+  // here, not per request: a locally served request never needs the scan.)
+  attempt->binary =
+      attempt->op == ModelOp::kInfer &&
+      forward_as_binary(attempt->body, attempt->json_length.has_value());
   forward.binary = attempt->binary;
   if (attempt->json_length) forward.json_length = static_cast<std::uint32_t>(*attempt->json_length);
   strategy.on_start(*index);
